@@ -1,0 +1,73 @@
+import type { BatchResult } from '../workers/batch-result.js';
+import { planBatches } from './batching.js';
+import type { RuntimeLimits } from './runtime-limits.js';
+import type { BatchScheduler } from './scheduler.js';
+
+/** Every chunk's vector, token count and truncation flag, in request order. */
+export interface Embeddings {
+  count: number;
+  dims: number;
+  vectors: Float32Array;
+  tokens: Uint16Array;
+  truncated: Uint8Array;
+}
+
+export class BatchFailedError extends Error {
+  override name = 'BatchFailedError';
+  constructor(
+    readonly batch: number,
+    readonly batches: number,
+    options: { cause: unknown },
+  ) {
+    super(`batch ${batch + 1} of ${batches} failed: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
+  }
+}
+
+/** Turns a request's texts into batches, runs them through the scheduler and puts results back in order. */
+export class Embedder {
+  constructor(
+    private readonly scheduler: BatchScheduler<BatchResult>,
+    private readonly limits: RuntimeLimits,
+    readonly dims: number,
+  ) {}
+
+  async embed(texts: readonly string[], signal?: AbortSignal): Promise<Embeddings> {
+    const count = texts.length;
+    const out: Embeddings = {
+      count,
+      dims: this.dims,
+      vectors: new Float32Array(count * this.dims),
+      tokens: new Uint16Array(count),
+      truncated: new Uint8Array(count),
+    };
+    const plan = planBatches(
+      texts.map((t) => t.length),
+      { minBatchSize: this.limits.minBatchSize, batchSize: this.limits.batchSize, parallelism: this.limits.concurrency },
+    );
+    // One failed batch fails the request, so its other batches are withdrawn rather than left to run.
+    const abandon = new AbortController();
+    const batchSignal = signal ? AbortSignal.any([signal, abandon.signal]) : abandon.signal;
+    try {
+      await Promise.all(
+        plan.map(async (indices, b) => {
+          let result: BatchResult;
+          try {
+            result = await this.scheduler.submit(indices.map((i) => texts[i]!), batchSignal);
+          } catch (error) {
+            if (batchSignal.aborted) throw batchSignal.reason;
+            throw new BatchFailedError(b, plan.length, { cause: error });
+          }
+          indices.forEach((target, row) => {
+            out.vectors.set(result.vectors.subarray(row * this.dims, (row + 1) * this.dims), target * this.dims);
+            out.tokens[target] = result.tokens[row]!;
+            out.truncated[target] = result.truncated[row]!;
+          });
+        }),
+      );
+    } catch (error) {
+      abandon.abort(error);
+      throw error;
+    }
+    return out;
+  }
+}

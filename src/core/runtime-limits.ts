@@ -1,0 +1,46 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * The one place batch size and pool concurrency are read from. Start-up sets them from config; the
+ * memory supervisor changes them at run time, and the scheduler reacts to 'change' at once.
+ */
+export class RuntimeLimits extends EventEmitter<{ change: [] }> {
+  readonly minBatchSize: number;
+  readonly maxBatchSize: number;
+  readonly maxConcurrency: number;
+  #batchSize: number;
+  #concurrency: number;
+
+  constructor(options: { minBatchSize: number; maxBatchSize: number; maxConcurrency: number }) {
+    super();
+    this.minBatchSize = options.minBatchSize;
+    this.maxBatchSize = options.maxBatchSize;
+    this.maxConcurrency = options.maxConcurrency;
+    this.#batchSize = options.maxBatchSize;
+    this.#concurrency = options.maxConcurrency;
+  }
+
+  /** Largest number of chunks one worker task may hold right now. */
+  get batchSize(): number {
+    return this.#batchSize;
+  }
+
+  set batchSize(value: number) {
+    this.#batchSize = clamp(Math.round(value), this.minBatchSize, this.maxBatchSize);
+    this.emit('change');
+  }
+
+  /** Batches allowed in flight across the whole pool right now. */
+  get concurrency(): number {
+    return this.#concurrency;
+  }
+
+  set concurrency(value: number) {
+    this.#concurrency = clamp(Math.round(value), 1, this.maxConcurrency);
+    this.emit('change');
+  }
+}
+
+export function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}

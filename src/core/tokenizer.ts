@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { Tokenizer } from '@huggingface/tokenizers';
+
+/** sentence-transformers' max_seq_length for all-MiniLM-L6-v2, counting [CLS] and [SEP]. */
+export const MAX_SEQ_LENGTH = 256;
+const CONTENT_TOKENS = MAX_SEQ_LENGTH - 2;
+/** First prefix tried for long texts; grows 4× until it yields enough word pieces. */
+const FIRST_WINDOW_CHARS = 4096;
+
+export interface ModelInput {
+  /** Token ids as the model sees them: [CLS] … [SEP], at most MAX_SEQ_LENGTH. */
+  ids: number[];
+  /** Whether word pieces were cut off to fit MAX_SEQ_LENGTH. */
+  truncated: boolean;
+}
+
+/**
+ * Uncased WordPiece encoding with sentence-transformers' truncation: the text's word pieces are cut
+ * to MAX_SEQ_LENGTH - 2, then wrapped in [CLS] … [SEP] (what HF tokenizers' post-processor does).
+ */
+export class ModelTokenizer {
+  readonly #tokenizer: Tokenizer;
+  readonly #cls: number;
+  readonly #sep: number;
+
+  constructor(tokenizerJson: object) {
+    this.#tokenizer = new Tokenizer(tokenizerJson, {});
+    this.#cls = this.#idOf('[CLS]');
+    this.#sep = this.#idOf('[SEP]');
+  }
+
+  static fromFile(path: string): ModelTokenizer {
+    return new ModelTokenizer(JSON.parse(readFileSync(path, 'utf8')) as object);
+  }
+
+  encode(text: string): ModelInput {
+    const pieces = this.#contentPieces(text);
+    const truncated = pieces.length > CONTENT_TOKENS;
+    const kept = truncated ? pieces.slice(0, CONTENT_TOKENS) : pieces;
+    return { ids: [this.#cls, ...kept, this.#sep], truncated };
+  }
+
+  /**
+   * Word pieces of the text, or of a prefix of it when that prefix already yields more than the model
+   * keeps: a multi-megabyte chunk should not cost a full tokenization. The prefix ends just before a
+   * whitespace character, a boundary no BERT normalizer or pre-tokenizer step crosses, so the pieces
+   * it yields are exactly the first pieces of the whole text. Only ASCII whitespace counts: other
+   * characters JavaScript calls whitespace (U+FEFF, say) are removed by BERT's normalizer and would
+   * join the words on either side.
+   */
+  #contentPieces(text: string): number[] {
+    for (let window = FIRST_WINDOW_CHARS; window < text.length; window *= 4) {
+      const cut = lastWhitespaceAtOrBefore(text, window);
+      if (cut <= 0) break;
+      const ids = this.#pieces(text.slice(0, cut));
+      if (ids.length > CONTENT_TOKENS) return ids;
+    }
+    return this.#pieces(text);
+  }
+
+  #pieces(text: string): number[] {
+    return this.#tokenizer.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  #idOf(token: string): number {
+    const id = this.#tokenizer.token_to_id(token);
+    if (id === undefined) throw new Error(`tokenizer.json has no ${token} token; is it a BERT WordPiece tokenizer?`);
+    return id;
+  }
+}
+
+const ASCII_WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+function lastWhitespaceAtOrBefore(text: string, index: number): number {
+  for (let i = Math.min(index, text.length - 1); i > 0; i--) {
+    if (ASCII_WHITESPACE.has(text.charCodeAt(i))) return i;
+  }
+  return -1;
+}

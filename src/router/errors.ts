@@ -1,0 +1,61 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+/** An error whose status, code and message are safe to show the client. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/** body-parser's error types, mapped to what the client did wrong. */
+const PARSER_ERRORS: Record<string, [number, string, string]> = {
+  'entity.parse.failed': [400, 'invalid_json', 'request body is not valid JSON'],
+  'entity.too.large': [413, 'payload_too_large', 'request body exceeds the limit'],
+  'entity.verify.failed': [400, 'invalid_body', 'request body failed verification'],
+  'request.aborted': [400, 'request_aborted', 'request body was not received in full'],
+  'request.size.invalid': [400, 'invalid_body', 'request body size does not match Content-Length'],
+  'encoding.unsupported': [415, 'unsupported_encoding', 'unsupported Content-Encoding'],
+  'charset.unsupported': [415, 'unsupported_charset', 'unsupported charset; send UTF-8 JSON'],
+  'stream.encoding.set': [500, 'internal_error', 'internal error'],
+};
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};
+
+/**
+ * The last middleware: every failure becomes `{error: {code, message}}`. Only ApiError and
+ * body-parser messages reach the client; anything else is logged and reported as a bare 500.
+ */
+export function errorHandler(logger: Logger, maxBodyBytes: number): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    let apiError: ApiError;
+    if (err instanceof ApiError) {
+      apiError = err;
+    } else if (typeof err?.type === 'string' && err.type in PARSER_ERRORS) {
+      const [status, code, message] = PARSER_ERRORS[err.type]!;
+      const detail = code === 'payload_too_large' ? ` of ${maxBodyBytes} bytes (EMBEDDING_MAX_BODY_BYTES)` : '';
+      apiError = new ApiError(status, code, message + detail);
+    } else {
+      logger.error({ err }, 'unhandled error');
+      apiError = new ApiError(500, 'internal_error', 'internal error');
+    }
+    if (res.headersSent) {
+      // The body is already streaming: the only honest signal left is to cut the connection.
+      res.destroy(apiError);
+      return;
+    }
+    res.status(apiError.status).set(apiError.headers).json(errorBody(apiError.code, apiError.message));
+  };
+}

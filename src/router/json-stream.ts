@@ -1,0 +1,52 @@
+import { once } from 'node:events';
+import type { Response } from 'express';
+
+/** Bytes gathered before each socket write: big enough to amortise writes, small next to the floats. */
+const FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Writes a response body piece by piece, waiting for the socket to drain, so a 50,000-vector answer
+ * never exists as one giant string. Returns false once the client has gone.
+ */
+export class ChunkedWriter {
+  #pending: string[] = [];
+  #pendingLength = 0;
+
+  constructor(private readonly res: Response) {}
+
+  async write(piece: string): Promise<boolean> {
+    this.#pending.push(piece);
+    this.#pendingLength += piece.length;
+    return this.#pendingLength >= FLUSH_BYTES ? this.flush() : !this.res.destroyed;
+  }
+
+  async flush(): Promise<boolean> {
+    if (this.res.destroyed) return false;
+    const data = this.#pending.join('');
+    this.#pending = [];
+    this.#pendingLength = 0;
+    if (!this.res.write(data)) {
+      await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+    }
+    return !this.res.destroyed;
+  }
+
+  async end(piece = ''): Promise<void> {
+    await this.write(piece);
+    if (await this.flush()) this.res.end();
+  }
+}
+
+/**
+ * A float32 vector as a JSON array. Each element is printed as the shortest decimal that reads back
+ * as the same double, which is what Python's json does for the original service's `tolist()` output.
+ */
+export function vectorJson(vectors: Float32Array, index: number, dims: number): string {
+  const start = index * dims;
+  let out = '[';
+  for (let d = 0; d < dims; d++) {
+    if (d > 0) out += ',';
+    out += vectors[start + d];
+  }
+  return out + ']';
+}
