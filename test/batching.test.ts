@@ -63,6 +63,7 @@ test('the scheduler keeps at most `concurrency` batches in flight and follows ch
   const results = ['a', 'b', 'c', 'd'].map((x) => scheduler.submit(owner, [x]));
   t.is(scheduler.inFlight, 1);
   t.is(scheduler.queued, 3);
+  t.is(scheduler.queuedChunks, 3);
   limits.concurrency = 3;
   t.is(scheduler.inFlight, 3);
   runner.finishOne();

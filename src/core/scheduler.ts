@@ -22,6 +22,7 @@ export class BatchScheduler<T> {
   /** Waiting jobs per request, in the order requests take turns. */
   readonly #queues = new Map<object, Job<T>[]>();
   #queued = 0;
+  #queuedChunks = 0;
   #inFlight = 0;
 
   constructor(run: RunBatch<T>, limits: RuntimeLimits) {
@@ -32,6 +33,11 @@ export class BatchScheduler<T> {
 
   get queued(): number {
     return this.#queued;
+  }
+
+  /** Chunks in batches waiting for a worker: the backlog that admission control bounds. */
+  get queuedChunks(): number {
+    return this.#queuedChunks;
   }
 
   get inFlight(): number {
@@ -48,6 +54,7 @@ export class BatchScheduler<T> {
       if (queue) queue.push(job);
       else this.#queues.set(owner, [job]);
       this.#queued++;
+      this.#queuedChunks += texts.length;
       this.#pump();
     });
   }
@@ -59,6 +66,7 @@ export class BatchScheduler<T> {
     queue!.splice(index, 1);
     if (queue!.length === 0) this.#queues.delete(owner);
     this.#queued--;
+    this.#queuedChunks -= job.texts.length;
     job.reject(job.signal?.reason);
   }
 
@@ -71,6 +79,7 @@ export class BatchScheduler<T> {
     this.#queues.delete(owner);
     if (queue.length > 0) this.#queues.set(owner, queue);
     this.#queued--;
+    this.#queuedChunks -= job.texts.length;
     return job;
   }
 
