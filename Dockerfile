@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t doctown-embedding-worker .
 # Run:   docker run -p 8000:8000 doctown-embedding-worker
+#        docker run -p 8000:8000 -m 2g -e EMBEDDING_MAX_MEMORY_PERCENT=50 doctown-embedding-worker
 
+# 1. Compile, and fetch the model, verified against models/manifest.json, so the image never downloads while serving.
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
@@ -9,25 +11,45 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY models/manifest.json ./models/manifest.json
-RUN npx tsc -p . \
- # Fetched and verified against the manifest at build time, so the image never downloads while serving.
- && node dist/src/model/fetch.js --variant all \
- && npm prune --omit=dev --no-audit --no-fund
+RUN npx tsc -p . && node dist/src/model/fetch.js --variant all
 
+# 2. Production dependencies only; onnxruntime-node's binaries for other platforms (about 220 MB) removed.
+FROM node:20-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && arch="$(node -p 'process.arch')" \
+ && cd node_modules/onnxruntime-node/bin/napi-v6 \
+ && find . -mindepth 1 -maxdepth 1 ! -name linux -exec rm -rf {} + \
+ && find linux -mindepth 1 -maxdepth 1 ! -name "$arch" -exec rm -rf {} + \
+ && npm cache clean --force
+
+# 3. The image: no compiler, no dev dependencies, no npm cache; runs as the unprivileged `node` user.
 FROM node:20-slim
+# Defaults as in the README's configuration table.
 ENV NODE_ENV=production \
     PORT=8000 \
     HOST=0.0.0.0 \
+    LOG_LEVEL=info \
     EMBEDDING_MODEL_VARIANT=fp32 \
     EMBEDDING_MIN_BATCH_SIZE=8 \
-    EMBEDDING_MAX_BATCH_SIZE=64
+    EMBEDDING_MAX_BATCH_SIZE=64 \
+    EMBEDDING_MAX_BODY_BYTES=67108864 \
+    EMBEDDING_MAX_MEMORY_PERCENT=70 \
+    EMBEDDING_MAX_CHUNK_CHARS=100000 \
+    EMBEDDING_MAX_CHUNKS_PER_REQUEST=50000 \
+    EMBEDDING_MAX_QUEUED_CHUNKS=100000 \
+    EMBEDDING_SHUTDOWN_TIMEOUT_MS=8000 \
+    EMBEDDING_SHUTDOWN_DELAY_MS=0
 WORKDIR /app
-COPY --from=build --chown=node:node /app/package.json ./
-COPY --from=build --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist/src ./dist/src
-COPY --from=build --chown=node:node /app/models ./models
+COPY --from=deps --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/package.json ./
+COPY --from=build --chown=root:root /app/dist/src ./dist/src
+COPY --from=build --chown=root:root /app/models ./models
 USER node
 EXPOSE 8000
+# node is PID 1 and handles SIGTERM itself: /ready turns 503, requests in flight finish, exit 0 (docker stop waits 10 s).
+STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "dist/src/server.js"]

@@ -3,6 +3,7 @@
  * and exits non-zero with a message naming the fix when any of that fails.
  */
 import { readFileSync } from 'node:fs';
+import { createTerminus } from '@godaddy/terminus';
 import path from 'node:path';
 import { ConfigError, parseConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -42,23 +43,50 @@ logger.info({ url: service.url, workers: config.workers, threads_per_worker: con
 service.ready.then(
   () => logger.info({ load_ms: Date.now() - service.status.startedAt }, 'model loaded; ready'),
   (err: unknown) => {
+    if (service.lifecycle.draining) return; // a signal arrived while loading: the pool was destroyed on purpose
     logger.fatal({ err }, 'the ONNX session failed to load');
     fail(`the model could not be loaded (${err instanceof Error ? err.message : String(err)}). Run \`npm run model:fetch\` or point EMBEDDING_MODEL_DIR at a valid model directory.`);
   },
 );
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    service.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
+/**
+ * Graceful shutdown on SIGTERM and SIGINT, with @godaddy/terminus (and stoppable underneath) doing
+ * the connection plumbing:
+ *  1. /ready turns 503 at once; for EMBEDDING_SHUTDOWN_DELAY_MS the server still serves, so a load
+ *     balancer has time to notice before connections are refused;
+ *  2. the listener closes and idle keep-alive connections are ended; requests in flight finish,
+ *     each response closing its connection, for up to EMBEDDING_SHUTDOWN_TIMEOUT_MS, after which
+ *     the remaining connections are destroyed (their queued batches are withdrawn);
+ *  3. the worker pool is destroyed and the process exits 0 (1 if any step fails).
+ */
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+for (const signal of SIGNALS) {
+  process.once(signal, () => {
+    service.lifecycle.draining = true;
+    logger.info(
+      { signal, delay_ms: config.shutdownDelayMs, timeout_ms: config.shutdownTimeoutMs },
+      'shutting down: draining',
     );
+    // A last resort should a step hang: never outlive the orchestrator's grace period silently.
+    setTimeout(() => {
+      logger.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, config.shutdownDelayMs + config.shutdownTimeoutMs + 30_000).unref();
   });
 }
+createTerminus(service.server, {
+  signals: [...SIGNALS],
+  useExit0: true,
+  timeout: config.shutdownTimeoutMs,
+  beforeShutdown: async () => {
+    service.lifecycle.draining = true;
+    if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+    logger.info('closing the listener; waiting for requests in flight');
+  },
+  onSignal: async () => {
+    await service.close();
+    logger.info('worker pool destroyed');
+  },
+  onShutdown: async () => logger.info('shutdown complete'),
+  logger: (msg, err) => logger.error({ err }, msg),
+});

@@ -8,9 +8,14 @@ import { RuntimeLimits } from './core/runtime-limits.js';
 import { BatchScheduler } from './core/scheduler.js';
 import { MODEL_ID } from './model/files.js';
 import { createApp } from './router/app.js';
+import { createHttpServer } from './router/http-server.js';
 import type { ServiceStatus } from './router/health-route.js';
+import { Metrics, supervisorGauges } from './router/metrics.js';
+import type { Lifecycle } from './router/ready-route.js';
 import type { BatchResult } from './workers/batch-result.js';
 import { EmbeddingPool } from './workers/pool.js';
+import { refuseUnderMemoryPressure } from './supervisor/admission.js';
+import { createSupervisor, type MemorySupervisor } from './supervisor/index.js';
 
 export const DIMENSIONS = 384;
 
@@ -24,6 +29,11 @@ export interface Service {
   url: string;
   status: ServiceStatus;
   limits: RuntimeLimits;
+  /** The memory supervisor (issue 3): samples memory, adapts `limits`, recycles workers. */
+  supervisor: MemorySupervisor;
+  /** `draining` is set on SIGTERM/SIGINT, turning /ready to 503. */
+  lifecycle: Lifecycle;
+  metrics: Metrics;
   /** Resolves when every worker has loaded the model; rejects if one cannot. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -43,8 +53,17 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     maxBatchSize: config.maxBatchSize,
     maxConcurrency: config.workers,
   });
-  const scheduler = new BatchScheduler<BatchResult>((texts, signal) => pool.run(texts, signal), limits);
-  const embedder = new Embedder(scheduler, limits, DIMENSIONS);
+  const metrics = new Metrics();
+  const scheduler = new BatchScheduler<BatchResult>(
+    metrics.instrumentBatches((texts, signal) => pool.runWithin(limits, texts, signal)),
+    limits,
+    { maxQueuedChunks: config.maxQueuedChunks },
+  );
+  metrics.observeQueue(scheduler);
+  const lifecycle: Lifecycle = { draining: false };
+  const supervisor = await createSupervisor(config, { limits, pool, logger });
+  metrics.observeSupervisor(() => supervisorGauges(supervisor.report()));
+  const embedder = new Embedder(scheduler, limits, DIMENSIONS, config.maxBatchTokens);
   const status: ServiceStatus = {
     ready: false,
     startedAt: Date.now(),
@@ -53,15 +72,29 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     dimensions: DIMENSIONS,
     workers: config.workers,
     threadsPerWorker: config.threadsPerWorker,
+    supervisor: () => supervisor.report(),
   };
-  const app = createApp({ embedder, status, logger, maxBodyBytes: config.maxBodyBytes, version });
-  const server = app.listen(config.port, config.host);
+  const app = createApp({
+    embedder,
+    status,
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    version,
+    metrics,
+    lifecycle,
+    limits: { maxChunks: config.maxChunksPerRequest, maxChunkChars: config.maxChunkChars },
+    apiKey: config.apiKey,
+    corsOrigins: config.corsOrigins,
+    memoryGate: refuseUnderMemoryPressure(supervisor),
+  });
+  const server = createHttpServer(app, { requestTimeoutMs: config.requestTimeoutMs }).listen(config.port, config.host);
   await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
 
   const ready = pool.warmUp().then(() => {
     status.ready = true;
+    supervisor.start();
   });
 
   return {
@@ -69,9 +102,17 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     url,
     status,
     limits,
+    supervisor,
+    lifecycle,
+    metrics,
     ready,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // On a signal the server is already closed by the shutdown plumbing (server.ts); then only the pool is left.
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Loading and running batches finish first: a worker terminated inside onnxruntime crashes the process at exit.
+      await ready.catch(() => undefined);
+      await scheduler.whenIdle();
+      supervisor.stop();
       await pool.destroy();
     },
   };

@@ -1,5 +1,6 @@
 import type { BatchResult } from '../workers/batch-result.js';
-import { planBatches } from './batching.js';
+import { DEFAULT_MAX_BATCH_TOKENS, estimateTokens, planBatches } from './batching.js';
+import { embedInOrder, type EmbeddedWindow, type OrderedEmbedOptions } from './ordered-embed.js';
 import type { RuntimeLimits } from './runtime-limits.js';
 import type { BatchScheduler } from './scheduler.js';
 
@@ -29,10 +30,14 @@ export class Embedder {
     private readonly scheduler: BatchScheduler<BatchResult>,
     private readonly limits: RuntimeLimits,
     readonly dims: number,
+    /** EMBEDDING_MAX_BATCH_TOKENS: most padded tokens in one batch, estimated from characters. */
+    private readonly maxBatchTokens = DEFAULT_MAX_BATCH_TOKENS,
   ) {}
 
   async embed(texts: readonly string[], signal?: AbortSignal): Promise<Embeddings> {
     const count = texts.length;
+    // Backpressure: refuse before allocating anything; the submits below follow in the same tick.
+    this.scheduler.admit(count);
     const out: Embeddings = {
       count,
       dims: this.dims,
@@ -42,7 +47,15 @@ export class Embedder {
     };
     const plan = planBatches(
       texts.map((t) => t.length),
-      { minBatchSize: this.limits.minBatchSize, batchSize: this.limits.batchSize, parallelism: this.limits.concurrency },
+      {
+        minBatchSize: this.limits.minBatchSize,
+        batchSize: this.limits.batchSize,
+        parallelism: this.limits.concurrency,
+        // Lengths are characters; the budget is in tokens, estimated without tokenizing (issue 5).
+        maxBatchTokens: this.maxBatchTokens,
+        tokensOf: estimateTokens,
+        longestFirst: true,
+      },
     );
     // One failed batch fails the request, so its other batches are withdrawn rather than left to run.
     const abandon = new AbortController();
@@ -70,5 +83,16 @@ export class Embedder {
       throw error;
     }
     return out;
+  }
+
+  /**
+   * The same vectors as embed(), handed out window by window in request order as they finish, for
+   * streamed responses: memory stays bounded by two windows whatever the request's size.
+   */
+  stream(texts: readonly string[], signal?: AbortSignal, options?: OrderedEmbedOptions): AsyncGenerator<EmbeddedWindow, void, undefined> {
+    // Backpressure: a stream queues about two windows at a time, so that is what it must find room for.
+    const window = options?.windowSize ?? Math.max(256, this.limits.maxBatchSize * this.limits.maxConcurrency * 4);
+    this.scheduler.admit(Math.min(texts.length, 2 * window));
+    return embedInOrder(this.scheduler, this.limits, this.dims, texts, signal, { maxBatchTokens: this.maxBatchTokens, ...options });
   }
 }

@@ -10,6 +10,7 @@ export class RuntimeLimits extends EventEmitter<{ change: [] }> {
   readonly maxConcurrency: number;
   #batchSize: number;
   #concurrency: number;
+  #paused = false;
 
   constructor(options: { minBatchSize: number; maxBatchSize: number; maxConcurrency: number }) {
     super();
@@ -37,6 +38,20 @@ export class RuntimeLimits extends EventEmitter<{ change: [] }> {
 
   set concurrency(value: number) {
     this.#concurrency = clamp(Math.round(value), 1, this.maxConcurrency);
+    this.emit('change');
+  }
+
+  /**
+   * True while no new batch may start (memory over budget at the floor): batches already running
+   * finish, queued ones wait. The supervisor bounds how long this lasts.
+   */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  set paused(value: boolean) {
+    if (this.#paused === value) return;
+    this.#paused = value;
     this.emit('change');
   }
 }

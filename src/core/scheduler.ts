@@ -1,6 +1,27 @@
+import { setMaxListeners } from 'node:events';
 import type { RuntimeLimits } from './runtime-limits.js';
 
 export type RunBatch<T> = (texts: string[], signal?: AbortSignal) => Promise<T>;
+
+/**
+ * A request refused at the door because the backlog is full: the caller answers 503 with
+ * Retry-After, and nothing reached the pool.
+ */
+export class QueueFullError extends Error {
+  override name = 'QueueFullError';
+  constructor(
+    readonly requested: number,
+    readonly queued: number,
+    readonly limit: number,
+  ) {
+    super(`the queue holds ${queued} chunks; ${requested} more would exceed EMBEDDING_MAX_QUEUED_CHUNKS (${limit})`);
+  }
+}
+
+export interface SchedulerOptions {
+  /** Most chunks allowed to wait for a worker (admission control); unbounded when omitted. */
+  maxQueuedChunks?: number;
+}
 
 interface Job<T> {
   texts: string[];
@@ -24,10 +45,12 @@ export class BatchScheduler<T> {
   #queued = 0;
   #queuedChunks = 0;
   #inFlight = 0;
+  readonly #maxQueuedChunks: number;
 
-  constructor(run: RunBatch<T>, limits: RuntimeLimits) {
+  constructor(run: RunBatch<T>, limits: RuntimeLimits, options: SchedulerOptions = {}) {
     this.#run = run;
     this.#limits = limits;
+    this.#maxQueuedChunks = options.maxQueuedChunks ?? Number.POSITIVE_INFINITY;
     limits.on('change', () => this.#pump());
   }
 
@@ -44,11 +67,29 @@ export class BatchScheduler<T> {
     return this.#inFlight;
   }
 
+  get maxQueuedChunks(): number {
+    return this.#maxQueuedChunks;
+  }
+
+  /**
+   * Admission control: throws QueueFullError when `count` more chunks would push the backlog past
+   * `maxQueuedChunks`. Call it in the same synchronous step as the request's submit() calls, so no
+   * other request can slip in between. An empty queue always admits, so a request larger than the
+   * limit is delayed by nothing but is never starved; the backlog is then at most one request over.
+   */
+  admit(count: number): void {
+    if (this.#queuedChunks > 0 && this.#queuedChunks + count > this.#maxQueuedChunks) {
+      throw new QueueFullError(count, this.#queuedChunks, this.#maxQueuedChunks);
+    }
+  }
+
   /** `owner` groups the batches of one request; any object unique to that request will do. */
   submit(owner: object, texts: string[], signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const job: Job<T> = { texts, signal, resolve, reject };
+      // Every batch of a request listens on the request's one signal: that is not a leak.
+      if (signal) setMaxListeners(0, signal);
       signal?.addEventListener('abort', () => this.#cancel(owner, job), { once: true });
       const queue = this.#queues.get(owner);
       if (queue) queue.push(job);
@@ -62,12 +103,13 @@ export class BatchScheduler<T> {
   #cancel(owner: object, job: Job<T>): void {
     const queue = this.#queues.get(owner);
     const index = queue?.indexOf(job) ?? -1;
-    if (index === -1) return; // already running: Piscina sees the same signal
+    if (index === -1) return; // already running: it finishes, and the request ignores its result
     queue!.splice(index, 1);
     if (queue!.length === 0) this.#queues.delete(owner);
     this.#queued--;
     this.#queuedChunks -= job.texts.length;
     job.reject(job.signal?.reason);
+    this.#notifyIdle();
   }
 
   #next(): Job<T> | undefined {
@@ -84,16 +126,38 @@ export class BatchScheduler<T> {
   }
 
   #pump(): void {
-    while (this.#inFlight < this.#limits.concurrency) {
+    while (!this.#limits.paused && this.#inFlight < this.#limits.concurrency) {
       const job = this.#next();
       if (!job) return;
       this.#inFlight++;
-      this.#run(job.texts, job.signal)
+      // A running batch is not cancelled, only waiting ones are: onnxruntime-node aborts the whole
+      // process at exit (SIGABRT) once a worker thread has been terminated mid-inference, and one
+      // batch is short. So the pool never sees the request's signal.
+      this.#run(job.texts)
         .then(job.resolve, job.reject)
         .finally(() => {
           this.#inFlight--;
           this.#pump();
+          this.#notifyIdle();
         });
     }
+  }
+
+  #idleWaiters: Array<() => void> = [];
+
+  /**
+   * Resolves once nothing is queued or running. Shutdown awaits it before destroying the pool, so no
+   * worker is terminated mid-inference (see #pump).
+   */
+  whenIdle(): Promise<void> {
+    if (this.#inFlight === 0 && this.#queued === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #notifyIdle(): void {
+    if (this.#inFlight !== 0 || this.#queued !== 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 }

@@ -1,10 +1,19 @@
+import cors from 'cors';
 import express, { type RequestHandler } from 'express';
+import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Embedder } from '../core/embedder.js';
+import { PUBLIC_PATHS, requireApiKey } from './auth.js';
 import { embedRoute } from './embed-route.js';
 import { ApiError, errorHandler, notFound } from './errors.js';
 import { healthRoute, requireReady, type ServiceStatus } from './health-route.js';
+import { embedLimits } from './limits.js';
+import type { Metrics } from './metrics.js';
+import { openAiEmbeddingsRoute } from './openai-route.js';
 import { openApiDocument } from './openapi.js';
+import { readiness, readyRoute, type Lifecycle } from './ready-route.js';
+import { requestLogger } from './request-log.js';
+import { openAiEmbeddingRequest, type RequestLimits } from './schemas.js';
 
 export interface AppDependencies {
   embedder: Embedder;
@@ -12,7 +21,21 @@ export interface AppDependencies {
   logger: Logger;
   maxBodyBytes: number;
   version: string;
+  /** Prometheus metrics, served at /metrics. */
+  metrics: Metrics;
+  /** `draining` is set on SIGTERM/SIGINT: /ready turns 503. */
+  lifecycle: Lifecycle;
+  /** EMBEDDING_MAX_CHUNKS_PER_REQUEST and EMBEDDING_MAX_CHUNK_CHARS. */
+  limits: RequestLimits;
+  /** EMBEDDING_API_KEY: when set, every route but /health, /ready and /metrics needs it as a Bearer token. */
+  apiKey?: string | undefined;
+  /** EMBEDDING_CORS_ORIGIN, split: allowed browser origins (`*` for any); CORS is off when empty. */
+  corsOrigins?: string[] | undefined;
+  /** Memory supervisor's admission gate: 503 `memory_pressure` while memory is over budget; runs before the body is parsed. */
+  memoryGate?: RequestHandler;
 }
+
+const ROUTES: ReadonlySet<string> = new Set([...PUBLIC_PATHS, '/embed', '/v1/embeddings', '/openapi.json']);
 
 /** POST bodies must be JSON: anything else would reach the handlers unparsed. */
 const requireJson: RequestHandler = (req, _res, next) => {
@@ -23,14 +46,50 @@ export function createApp(deps: AppDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const document = openApiDocument(deps.version);
+  const { metrics, lifecycle, limits } = deps;
+  const corsOrigins = deps.corsOrigins?.filter((o) => o.length > 0) ?? [];
+  const document = openApiDocument(deps.version, { limits, auth: Boolean(deps.apiKey) });
+  const openAiRequest = openAiEmbeddingRequest(limits);
+  metrics.observeReadiness(() => readiness(deps.status, lifecycle) === 'ready');
+  const memoryGate: RequestHandler = deps.memoryGate ?? ((_req, _res, next) => next());
   // strict: false lets a JSON `null` or `"text"` body through to validation, which names the problem.
   const parseJson = express.json({ limit: deps.maxBodyBytes, strict: false });
 
+  // Security headers for a JSON API; a browser may read responses cross-origin only when CORS is configured.
+  app.use(helmet({ crossOriginResourcePolicy: { policy: corsOrigins.length > 0 ? 'cross-origin' : 'same-origin' } }));
+  app.use(metrics.httpMiddleware(ROUTES));
+  app.use(requestLogger(deps.logger));
+  if (corsOrigins.length > 0) {
+    app.use(
+      cors({
+        origin: corsOrigins.includes('*') ? '*' : corsOrigins,
+        methods: ['GET', 'POST'],
+        allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+        exposedHeaders: ['X-Request-Id', 'Retry-After'],
+        maxAge: 600,
+      }),
+    );
+  }
+  // While draining, every response closes its connection so keep-alive clients reconnect elsewhere.
+  app.use((_req, res, next) => {
+    if (lifecycle.draining) res.set('Connection', 'close');
+    next();
+  });
+
   app.get('/health', healthRoute(deps.status));
+  app.get('/ready', readyRoute(deps.status, lifecycle));
+  app.get('/metrics', metrics.route());
+  if (deps.apiKey) app.use(requireApiKey(deps.apiKey));
   app.get('/openapi.json', (_req, res) => void res.json(document));
-  app.post('/embed', requireJson, parseJson, requireReady(deps.status), embedRoute(deps.embedder, deps.status.model));
+  app.post('/embed', requireJson, memoryGate, parseJson, embedLimits(limits), requireReady(deps.status), embedRoute(deps.embedder, deps.status.model));
+  app.post('/v1/embeddings', requireJson, memoryGate, parseJson, requireReady(deps.status), openAiEmbeddingsRoute(deps.embedder, deps.status.model, openAiRequest));
   app.use(notFound);
-  app.use(errorHandler(deps.logger, deps.maxBodyBytes));
+  app.use(
+    errorHandler(deps.logger, deps.maxBodyBytes, (error) => {
+      if (error.code === 'overloaded') metrics.rejected.inc({ reason: 'queue_full' });
+      else if (error.code === 'model_loading') metrics.rejected.inc({ reason: 'loading' });
+      else if (error.code === 'memory_pressure') metrics.rejected.inc({ reason: 'memory_pressure' });
+    }),
+  );
   return app;
 }

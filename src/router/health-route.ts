@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import type { SupervisorReport } from '../supervisor/supervisor.js';
 import { ApiError } from './errors.js';
 
 export interface ServiceStatus {
@@ -9,6 +10,8 @@ export interface ServiceStatus {
   dimensions: 384;
   workers: number;
   threadsPerWorker: number;
+  /** The memory supervisor's state (budget, usage, pressure, limits, workers, recycles), when it runs. */
+  supervisor?: () => SupervisorReport;
 }
 
 /** GET /health: 503 while the model loads, then 200 with what is serving. */
@@ -22,6 +25,7 @@ export function healthRoute(status: ServiceStatus): RequestHandler {
       workers: status.workers,
       threads_per_worker: status.threadsPerWorker,
       uptime_s: Math.round((Date.now() - status.startedAt) / 100) / 10,
+      ...(status.supervisor ? { supervisor: status.supervisor() } : {}),
     });
   };
 }

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Response } from 'express';
 
 /** Bytes gathered before each socket write: big enough to amortise writes, small next to the floats. */
@@ -26,7 +25,17 @@ export class ChunkedWriter {
     this.#pending = [];
     this.#pendingLength = 0;
     if (!this.res.write(data)) {
-      await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+      // Both listeners go as soon as either fires: events.once() would leave a 'close' (and an
+      // 'error') listener behind per wait, which a long stream piles up.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.res.off('drain', done);
+          this.res.off('close', done);
+          resolve();
+        };
+        this.res.on('drain', done);
+        this.res.on('close', done);
+      });
     }
     return !this.res.destroyed;
   }

@@ -57,5 +57,118 @@ export const HealthResponse = z
     workers: z.number().int(),
     threads_per_worker: z.number().int(),
     uptime_s: z.number(),
+    supervisor: z
+      .lazy(() => SupervisorState)
+      .optional()
+      .describe('The memory supervisor: budget, usage, pressure, current limits, workers and recycles'),
   })
   .meta({ id: 'HealthResponse' });
+
+export const SupervisorState = z
+  .object({
+    adaptive: z.boolean().describe('EMBEDDING_ADAPTIVE_BATCHING'),
+    budget_bytes: z.number().int().describe('Memory the process may use: EMBEDDING_MAX_MEMORY_PERCENT of the limit, or EMBEDDING_MAX_MEMORY_MB'),
+    budget_source: z.enum(['EMBEDDING_MAX_MEMORY_MB', 'cgroup', 'system']),
+    limit_bytes: z.number().int().describe('The effective memory limit: the cgroup limit when lower than the machine’s RAM'),
+    rss_bytes: z.number().int().describe('Resident set of the process (main thread and all workers) at the last sample'),
+    peak_rss_bytes: z.number().int(),
+    usage_ratio: z.number().describe('rss_bytes ÷ budget_bytes'),
+    pressure: z.enum(['calm', 'elevated', 'high', 'critical']).describe('calm < 75% ≤ elevated < 90% ≤ high < 100% ≤ critical'),
+    cpu_percent: z.number(),
+    cgroup: z.object({
+      version: z.union([z.literal(1), z.literal(2), z.null()]),
+      limit_bytes: z.number().int().nullable(),
+      usage_bytes: z.number().int().nullable(),
+    }),
+    batch_size: z.number().int().describe('Most chunks per worker task right now'),
+    min_batch_size: z.number().int(),
+    max_batch_size: z.number().int(),
+    concurrency: z.number().int().describe('Batches allowed in flight across the pool right now'),
+    max_concurrency: z.number().int(),
+    paused: z.boolean().describe('New batches wait (over budget at the floor); bounded by EMBEDDING_MAX_PAUSE_MS'),
+    refusing: z.boolean().describe('New requests get 503 memory_pressure'),
+    workers: z.array(
+      z.object({
+        id: z.number().int(),
+        state: z.enum(['starting', 'ready', 'recycling']),
+        busy: z.boolean(),
+        tasks: z.number().int().describe('Tasks served by this worker’s current session'),
+        estimated_bytes: z.number().int().describe('Its isolate heap plus an estimate of its ONNX arena'),
+      }),
+    ),
+    recycles: z.number().int().describe('Workers replaced so far'),
+    adjustments: z.number().int().describe('Supervisor actions so far'),
+    sample_interval_ms: z.number().int(),
+  })
+  .meta({ id: 'SupervisorState' });
+
+/** The last line of an NDJSON /embed response: the JSON response without `embeddings`. */
+export const EmbedStreamSummary = EmbedResponse.omit({ embeddings: true }).meta({ id: 'EmbedStreamSummary' });
+
+/** Request-size limits from the configuration; the schemas below carry them, so OpenAPI shows them. */
+export interface RequestLimits {
+  /** Most chunks (or `input` strings) in one request: EMBEDDING_MAX_CHUNKS_PER_REQUEST. */
+  maxChunks: number;
+  /** Most characters (UTF-16 code units) in one chunk's content: EMBEDDING_MAX_CHUNK_CHARS. */
+  maxChunkChars: number;
+}
+
+export const ReadyResponse = z
+  .object({
+    status: z.enum(['ready', 'loading', 'draining']).describe('ready (200); loading or draining (503)'),
+  })
+  .meta({ id: 'ReadyResponse' });
+
+/** OpenAI's error shape, used by /v1/embeddings. */
+export const OpenAIErrorResponse = z
+  .object({
+    error: z.object({
+      message: z.string(),
+      type: z.enum(['invalid_request_error', 'server_error']),
+      param: z.string().nullable().describe('The request field at fault, when there is one'),
+      code: z.string().nullable().describe('Stable machine-readable error code'),
+    }),
+  })
+  .meta({ id: 'OpenAIErrorResponse' });
+
+export const DIMENSIONS_MESSAGE = 'dimensions must be 384: all-MiniLM-L6-v2 has 384 dimensions and this service does not shorten vectors';
+
+/** POST /v1/embeddings, OpenAI's embeddings request; `limits` bound the inputs. */
+export function openAiEmbeddingRequest(limits: RequestLimits) {
+  const text = z.string().max(limits.maxChunkChars);
+  return z
+    .object({
+      input: z
+        .union([text, z.array(text).min(1).max(limits.maxChunks)])
+        .describe('One string or an array of strings to embed. Token-id arrays are not accepted (this model has its own tokenizer).'),
+      model: z.string().min(1).describe('Any name is accepted; the service has one model and reports its id in the response'),
+      encoding_format: z
+        .enum(['float', 'base64'])
+        .default('float')
+        .describe('float: arrays of numbers; base64: each vector as little-endian float32 bytes, base64-encoded'),
+      dimensions: z.literal(384, { message: DIMENSIONS_MESSAGE }).optional().describe('Only 384 is accepted'),
+      user: z.string().optional().describe('Accepted and ignored'),
+    })
+    .describe(`OpenAI's embeddings request; at most ${limits.maxChunks} inputs of at most ${limits.maxChunkChars} characters each`);
+}
+export type OpenAIEmbeddingRequest = z.infer<ReturnType<typeof openAiEmbeddingRequest>>;
+
+export const OpenAIEmbeddingResponse = z
+  .object({
+    object: z.literal('list'),
+    data: z.array(
+      z.object({
+        object: z.literal('embedding'),
+        index: z.number().int().min(0),
+        embedding: z
+          .union([z.array(z.number()).length(384), z.string().describe('base64 of 384 little-endian float32 values (1,536 bytes)')])
+          .describe('L2-normalised vector'),
+      }),
+    ),
+    model: z.string(),
+    usage: z.object({
+      prompt_tokens: z.number().int().describe('Word pieces run through the model, [CLS] and [SEP] included'),
+      total_tokens: z.number().int(),
+    }),
+  })
+  .meta({ id: 'OpenAIEmbeddingResponse' });

@@ -3,6 +3,9 @@
  * batch of texts into normalised sentence embeddings. Tokenizing here rather than on the main thread
  * keeps the event loop free for HTTP and spreads the work over the cores.
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { move, workerData } from 'piscina';
 import { MAX_SEQ_LENGTH, ModelTokenizer } from '../core/tokenizer.js';
@@ -19,6 +22,39 @@ export interface WorkerSettings {
 export interface EmbedTask {
   texts: string[];
 }
+
+/** Posted to the main thread after every task; the pool estimates the worker's footprint from it. */
+export interface WorkerStats {
+  kind: 'worker-stats';
+  tasks: number;
+  /** Largest batch so far in tokens (batch size × padded length): what the ONNX arena has grown to hold. */
+  peakBatchTokens: number;
+  /** This worker's V8 heap and external (ArrayBuffer) memory, in bytes. */
+  heapUsed: number;
+  external: number;
+  gcs: number;
+}
+
+/** A batch of this many tokens or more is "large": a garbage collection follows it. */
+export const LARGE_BATCH_TOKENS = 4096;
+/** And one follows every this many batches regardless, as the original service did. */
+export const GC_EVERY_BATCHES = 10;
+
+/**
+ * The garbage collector, exposed. Node refuses `--expose-gc` in a worker's execArgv
+ * (ERR_WORKER_INVALID_EXEC_ARGV: V8 flags are per process), so unless the process was started with
+ * `node --expose-gc`, the flag is set at run time and `gc` is taken from a fresh context.
+ */
+function exposeGc(): () => void {
+  const existing = (globalThis as { gc?: () => void }).gc;
+  if (typeof existing === 'function') return existing;
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
+const gc = exposeGc();
+let tasks = 0;
+let gcs = 0;
+let peakBatchTokens = 0;
 
 const settings = workerData as WorkerSettings;
 
@@ -64,5 +100,22 @@ export default async function embedBatch(task: EmbedTask): Promise<unknown> {
     view.truncated[row] = e.truncated ? 1 : 0;
   });
   hidden.dispose();
+
+  tasks++;
+  const batchTokens = count * padded;
+  peakBatchTokens = Math.max(peakBatchTokens, batchTokens);
+  if (batchTokens >= LARGE_BATCH_TOKENS || tasks % GC_EVERY_BATCHES === 0) {
+    gc();
+    gcs++;
+  }
+  const memory = process.memoryUsage();
+  parentPort?.postMessage({
+    kind: 'worker-stats',
+    tasks,
+    peakBatchTokens,
+    heapUsed: memory.heapUsed,
+    external: memory.external,
+    gcs,
+  } satisfies WorkerStats);
   return move(buffer);
 }

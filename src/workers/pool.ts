@@ -1,48 +1,232 @@
 import { Piscina } from 'piscina';
+import type { RuntimeLimits } from '../core/runtime-limits.js';
 import { viewBatchResult, type BatchResult } from './batch-result.js';
-import type { EmbedTask, WorkerSettings } from './embed-worker.js';
+import type { EmbedTask, WorkerSettings, WorkerStats } from './embed-worker.js';
 
 export interface PoolOptions extends WorkerSettings {
   workers: number;
 }
 
-/** The worker threads, each with its own ONNX session; the only code that talks to Piscina. */
+/**
+ * Bytes of ONNX Runtime arena per token of a batch (batch size × padded length), measured for
+ * all-MiniLM-L6-v2 fp32 with one intra-op thread: 64 × 256 tokens grow a session by about 660 MB,
+ * 8 × 256 by about 80 MB. The arena keeps its high-water mark until the session is dropped.
+ */
+export const ARENA_BYTES_PER_TOKEN = 40 * 1024;
+
+export interface WorkerSnapshot {
+  id: number;
+  state: 'starting' | 'ready' | 'recycling';
+  busy: boolean;
+  tasks: number;
+  /** Heap and external memory of the worker's isolate plus its arena estimate. */
+  estimatedBytes: number;
+  peakBatchTokens: number;
+}
+
+interface Slot {
+  id: number;
+  piscina: Piscina<EmbedTask, ArrayBuffer>;
+  state: 'starting' | 'ready' | 'recycling';
+  busy: boolean;
+  tasks: number;
+  stats: WorkerStats | undefined;
+  /** Resolves when the slot is ready (after a start or a recycle). */
+  started: Promise<void>;
+}
+
+interface Waiter {
+  resolve: (slot: Slot) => void;
+  reject: (reason: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: () => void;
+}
+
+/**
+ * The worker threads, each with its own ONNX session; the only code that talks to Piscina.
+ *
+ * Each worker is a one-thread Piscina of its own (a "slot"), so the pool knows which worker runs
+ * which task and can recycle one: Piscina has no API to retire a single thread of a pool (its
+ * maintainers suggest closing the pool and making a new one, piscinajs/piscina#512), and a
+ * one-thread pool is exactly that unit. Recycling a slot stops giving it work, waits for its task
+ * to finish (`close()` lets running tasks complete), then starts a fresh worker, which frees the old
+ * session's ONNX arena. Tasks wait here for a free slot in FIFO order, so none is lost or reordered.
+ */
 export class EmbeddingPool {
-  readonly #piscina: Piscina<EmbedTask, ArrayBuffer>;
-  readonly #dims: number;
+  readonly #settings: WorkerSettings;
+  readonly #onError: (error: Error) => void;
+  readonly #slots: Slot[] = [];
+  readonly #waiting: Waiter[] = [];
+  #recycles = 0;
+  #destroyed = false;
+  #nextId = 0;
 
   constructor(options: PoolOptions, onError: (error: Error) => void) {
     const { workers, ...settings } = options;
-    this.#dims = settings.dims;
-    this.#piscina = new Piscina<EmbedTask, ArrayBuffer>({
+    this.#settings = settings;
+    this.#onError = onError;
+    for (let i = 0; i < workers; i++) this.#slots.push(this.#startSlot());
+  }
+
+  #startSlot(): Slot {
+    const piscina = new Piscina<EmbedTask, ArrayBuffer>({
       filename: new URL('./embed-worker.js', import.meta.url).href,
-      minThreads: workers,
-      maxThreads: workers,
+      minThreads: 1,
+      maxThreads: 1,
       concurrentTasksPerWorker: 1,
       idleTimeout: Number.POSITIVE_INFINITY,
-      workerData: settings satisfies WorkerSettings,
+      workerData: this.#settings satisfies WorkerSettings,
     });
-    this.#piscina.on('error', onError);
+    const slot: Slot = { id: this.#nextId++, piscina, state: 'starting', busy: false, tasks: 0, stats: undefined, started: Promise.resolve() };
+    piscina.on('error', (err: Error) => this.#onError(err));
+    piscina.on('message', (message: unknown) => {
+      if (isWorkerStats(message)) slot.stats = message;
+    });
+    // The first task loads the session; until it has, the slot takes no work from the queue.
+    slot.started = piscina.run({ texts: ['warm up'] }).then(
+      () => {
+        slot.state = 'ready';
+        this.#dispatch();
+      },
+      (error: unknown) => {
+        slot.state = 'ready';
+        this.#dispatch();
+        throw error;
+      },
+    );
+    slot.started.catch(() => undefined);
+    return slot;
   }
 
   get workers(): number {
-    return this.#piscina.options.maxThreads;
+    return this.#slots.length;
   }
 
-  /**
-   * Runs one small batch on every worker at once, so each has loaded its session (and a broken model
-   * is reported) before the service says it is ready.
-   */
+  get recycles(): number {
+    return this.#recycles;
+  }
+
+  snapshot(): WorkerSnapshot[] {
+    return this.#slots.map((slot) => {
+      const peak = slot.stats?.peakBatchTokens ?? 0;
+      const isolate = slot.stats ? slot.stats.heapUsed + slot.stats.external : 0;
+      return {
+        id: slot.id,
+        state: slot.state,
+        busy: slot.busy,
+        tasks: slot.tasks,
+        estimatedBytes: isolate + peak * ARENA_BYTES_PER_TOKEN,
+        peakBatchTokens: peak,
+      };
+    });
+  }
+
+  /** Resolves when every worker has loaded the model (and a broken model is reported). */
   async warmUp(): Promise<void> {
-    await Promise.all(Array.from({ length: this.workers }, () => this.run(['warm up'])));
+    await Promise.all(this.#slots.map((slot) => slot.started));
   }
 
   async run(texts: string[], signal?: AbortSignal): Promise<BatchResult> {
-    const buffer = await this.#piscina.run({ texts }, signal ? { signal } : {});
-    return viewBatchResult(buffer, texts.length, this.#dims);
+    const slot = await this.#acquire(signal);
+    try {
+      const buffer = await slot.piscina.run({ texts }, signal ? { signal } : {});
+      slot.tasks++;
+      return viewBatchResult(buffer, texts.length, this.#settings.dims);
+    } finally {
+      slot.busy = false;
+      this.#dispatch();
+    }
+  }
+
+  /**
+   * Runs `texts` within the current batch size: a batch planned before the supervisor shrank the
+   * batch size goes to the workers in pieces of the new size, one after another in the same
+   * scheduler slot, and comes back as one result in the original order.
+   */
+  async runWithin(limits: RuntimeLimits, texts: string[], signal?: AbortSignal): Promise<BatchResult> {
+    if (texts.length <= limits.batchSize) return this.run(texts, signal);
+    const dims = this.#settings.dims;
+    const parts: BatchResult[] = [];
+    for (let start = 0; start < texts.length; ) {
+      const size = Math.max(1, limits.batchSize);
+      parts.push(await this.run(texts.slice(start, start + size), signal));
+      start += size;
+    }
+    const out: BatchResult = {
+      vectors: new Float32Array(texts.length * dims),
+      tokens: new Uint16Array(texts.length),
+      truncated: new Uint8Array(texts.length),
+    };
+    let row = 0;
+    for (const part of parts) {
+      out.vectors.set(part.vectors, row * dims);
+      out.tokens.set(part.tokens, row);
+      out.truncated.set(part.truncated, row);
+      row += part.tokens.length;
+    }
+    return out;
+  }
+
+  #acquire(signal?: AbortSignal): Promise<Slot> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#destroyed) return Promise.reject(new Error('the worker pool is shut down'));
+    return new Promise<Slot>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        signal,
+        onAbort: () => {
+          const index = this.#waiting.indexOf(waiter);
+          if (index !== -1) {
+            this.#waiting.splice(index, 1);
+            reject(signal!.reason);
+          }
+        },
+      };
+      signal?.addEventListener('abort', waiter.onAbort, { once: true });
+      this.#waiting.push(waiter);
+      this.#dispatch();
+    });
+  }
+
+  #dispatch(): void {
+    while (this.#waiting.length > 0) {
+      // The free worker that has served the fewest tasks, so recycling by task count staggers.
+      const free = this.#slots.filter((s) => s.state === 'ready' && !s.busy).sort((a, b) => a.tasks - b.tasks)[0];
+      if (!free) return;
+      const waiter = this.#waiting.shift()!;
+      waiter.signal?.removeEventListener('abort', waiter.onAbort);
+      free.busy = true;
+      waiter.resolve(free);
+    }
+  }
+
+  /**
+   * Retires worker `id` once its current task (if any) has finished and starts a fresh one in its
+   * place. Resolves when the replacement has loaded the model.
+   */
+  async recycle(id: number): Promise<void> {
+    const index = this.#slots.findIndex((s) => s.id === id);
+    const old = this.#slots[index];
+    if (!old || old.state !== 'ready' || this.#destroyed) return;
+    old.state = 'recycling';
+    while (old.busy) await new Promise((resolve) => setTimeout(resolve, 5));
+    await old.piscina.close();
+    await old.piscina.destroy();
+    if (this.#destroyed) return;
+    const fresh = this.#startSlot();
+    this.#slots[index] = fresh;
+    this.#recycles++;
+    await fresh.started;
   }
 
   async destroy(): Promise<void> {
-    await this.#piscina.destroy();
+    this.#destroyed = true;
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(new Error('the worker pool is shut down'));
+    await Promise.all(this.#slots.map((s) => s.piscina.destroy()));
   }
+}
+
+function isWorkerStats(message: unknown): message is WorkerStats {
+  return typeof message === 'object' && message !== null && (message as { kind?: unknown }).kind === 'worker-stats';
 }

@@ -1,0 +1,100 @@
+/** Starting the service and the Python peer as children, and driving them over HTTP on 127.0.0.1. */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { percentile, procCpuS } from './stats.mjs';
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Spawns `command args` with `env`, waits until GET url/health answers 200. */
+export async function startChild(command, args, { env, cwd, healthPath = '/health', timeoutMs = 120_000 } = {}) {
+  const port = await freePort();
+  const child = spawn(command, args.map((a) => a.replace('{port}', String(port))), {
+    cwd,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${command} exited (${child.exitCode}): ${stderr}`);
+    if (Date.now() - started > timeoutMs) {
+      child.kill('SIGKILL');
+      throw new Error(`${command} not healthy after ${timeoutMs} ms: ${stderr}`);
+    }
+    try {
+      const res = await fetch(url + healthPath);
+      await res.arrayBuffer();
+      if (res.ok) break;
+    } catch {}
+    await sleep(100);
+  }
+  return {
+    url,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export async function post(url, body) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}: ${text.slice(0, 300)}`);
+  return text;
+}
+
+/**
+ * `concurrency` clients take the next request from the shared list until none is left. Returns the
+ * wall time, each request's latency, the CPU this (client) process spent, so the load generator's
+ * share of the two cores is visible, and the CPU the server spent (all its threads).
+ */
+export async function drive(url, bodies, concurrency, serverPid) {
+  let next = 0;
+  const latencies = [];
+  const server0 = procCpuS(serverPid);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= bodies.length) return;
+        const s = performance.now();
+        await post(`${url}/embed`, bodies[i]);
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { wall, latencies, clientCpuS: (cpu.user + cpu.system) / 1e6, serverCpuS: procCpuS(serverPid) - server0 };
+}
+
+/** p50 of one request with one chunk, sent `n` times one after another on an idle server. */
+export async function idleLatency(url, text, n) {
+  const body = JSON.stringify({ batch_id: 'idle', chunks: [{ chunk_id: 'short', content: text }] });
+  for (let i = 0; i < 5; i++) await post(`${url}/embed`, body);
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    await post(`${url}/embed`, body);
+    times.push(performance.now() - s);
+  }
+  return percentile(times, 50);
+}

@@ -1,0 +1,16 @@
+/**
+ * The benchmark's request mix: the corpus, in its fixed order, cut into /embed requests whose sizes
+ * cycle through a fixed list from one chunk to a hundred (mean 30), as an indexer's calls would vary.
+ */
+export const REQUEST_SIZES = [1, 8, 32, 3, 64, 16, 100, 5, 24, 48];
+
+export function requestMix(corpus) {
+  const requests = [];
+  for (let i = 0, k = 0; i < corpus.length; k++) {
+    const n = REQUEST_SIZES[k % REQUEST_SIZES.length];
+    const chunks = corpus.slice(i, i + n).map((c) => ({ chunk_id: c.id, content: c.text }));
+    requests.push({ batch_id: `r${k}`, chunks });
+    i += n;
+  }
+  return requests;
+}

@@ -1,0 +1,229 @@
+import type { RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RunBatch } from '../core/scheduler.js';
+import type { SupervisorReport } from '../supervisor/supervisor.js';
+import type { BatchResult } from '../workers/batch-result.js';
+
+/** What the queue gauges read at scrape time. */
+export interface QueueSource {
+  readonly queued: number;
+  readonly queuedChunks: number;
+  readonly inFlight: number;
+  readonly maxQueuedChunks: number;
+}
+
+/**
+ * The memory supervisor's state as numbers. Every field is optional so the supervisor can expose
+ * what it has; a missing field is simply not reported.
+ */
+export interface SupervisorGauges {
+  batchSize?: number;
+  concurrency?: number;
+  workers?: number;
+  recycles?: number;
+  rssBytes?: number;
+  budgetBytes?: number;
+  usageRatio?: number;
+  pressure?: number;
+}
+
+const PRESSURE_LEVELS: Record<string, number> = { calm: 0, elevated: 1, high: 2, critical: 3 };
+
+/** The supervisor's /health report as gauge values. */
+export function supervisorGauges(report: SupervisorReport): SupervisorGauges {
+  return {
+    batchSize: report.batch_size,
+    concurrency: report.concurrency,
+    workers: report.workers.length,
+    recycles: report.recycles,
+    rssBytes: report.rss_bytes,
+    budgetBytes: report.budget_bytes,
+    usageRatio: report.usage_ratio,
+    pressure: PRESSURE_LEVELS[report.pressure] ?? -1,
+  };
+}
+
+const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+/**
+ * Prometheus metrics on a registry of their own (no global state), served by GET /metrics.
+ * Names follow Prometheus conventions: a unit suffix, `_total` on counters.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly chunksEmbedded: Counter;
+  readonly tokensEmbedded: Counter;
+  readonly batchSize: Histogram;
+  readonly batchDuration: Histogram<'outcome'>;
+  readonly rejected: Counter<'reason'>;
+
+  constructor(options: { prefix?: string; defaultMetrics?: boolean } = {}) {
+    const p = options.prefix ?? 'embedding_';
+    const registers = [this.registry];
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.httpRequests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by method, route template and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time from request arrival to the last byte of the response',
+      labelNames: ['method', 'route', 'status'],
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.chunksEmbedded = new Counter({ name: `${p}chunks_total`, help: 'Chunks embedded (texts run through the model)', registers });
+    this.tokensEmbedded = new Counter({ name: `${p}tokens_total`, help: 'Word pieces run through the model, [CLS] and [SEP] included', registers });
+    this.batchSize = new Histogram({
+      name: `${p}batch_size`,
+      help: 'Chunks per worker task',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      registers,
+    });
+    this.batchDuration = new Histogram({
+      name: `${p}batch_duration_seconds`,
+      help: 'Time a worker task took, tokenization and inference, by outcome (ok or error)',
+      labelNames: ['outcome'],
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.rejected = new Counter({
+      name: `${p}rejected_requests_total`,
+      help: 'Requests refused before reaching the pool, by reason (queue_full, memory_pressure, loading)',
+      labelNames: ['reason'],
+      registers,
+    });
+  }
+
+  /** 1 when /ready would answer 200. */
+  observeReadiness(isReady: () => boolean, prefix = 'embedding_'): void {
+    new Gauge({
+      name: `${prefix}ready`,
+      help: '1 when the service is ready for traffic (model loaded, not draining)',
+      registers: [this.registry],
+      collect() {
+        this.set(isReady() ? 1 : 0);
+      },
+    });
+  }
+
+  /** Gauges read from the scheduler at scrape time. */
+  observeQueue(source: QueueSource, prefix = 'embedding_'): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: `${prefix}queue_chunks`,
+      help: 'Chunks waiting for a worker (the backlog EMBEDDING_MAX_QUEUED_CHUNKS bounds)',
+      registers,
+      collect() {
+        this.set(source.queuedChunks);
+      },
+    });
+    new Gauge({
+      name: `${prefix}queue_batches`,
+      help: 'Batches waiting for a worker',
+      registers,
+      collect() {
+        this.set(source.queued);
+      },
+    });
+    new Gauge({
+      name: `${prefix}queue_max_chunks`,
+      help: 'The configured backlog limit (EMBEDDING_MAX_QUEUED_CHUNKS)',
+      registers,
+      collect() {
+        this.set(Number.isFinite(source.maxQueuedChunks) ? source.maxQueuedChunks : -1);
+      },
+    });
+    new Gauge({
+      name: `${prefix}inflight_batches`,
+      help: 'Batches running in the worker pool',
+      registers,
+      collect() {
+        this.set(source.inFlight);
+      },
+    });
+  }
+
+  /**
+   * The memory supervisor's gauges, read through `state` at scrape time. This is the seam the
+   * supervisor plugs into; a getter that returns undefined (no supervisor) reports nothing.
+   */
+  observeSupervisor(state: () => SupervisorGauges | undefined, prefix = 'embedding_supervisor_'): void {
+    const fields: Array<[keyof SupervisorGauges, string, string]> = [
+      ['batchSize', 'batch_size', 'Current per-task batch size chosen by the supervisor'],
+      ['concurrency', 'concurrency', 'Batches the supervisor allows in flight across the pool'],
+      ['workers', 'workers', 'Worker threads alive'],
+      ['recycles', 'worker_recycles', 'Workers recycled since start (monotonic)'],
+      ['rssBytes', 'rss_bytes', 'Resident memory the supervisor last sampled'],
+      ['budgetBytes', 'budget_bytes', 'Memory budget the supervisor enforces'],
+      ['usageRatio', 'usage_ratio', 'Sampled memory over budget (1 = at budget)'],
+      ['pressure', 'pressure_level', 'Pressure level: 0 calm, 1 elevated, 2 high, 3 critical'],
+    ];
+    for (const [field, name, help] of fields) {
+      new Gauge({
+        name: `${prefix}${name}`,
+        help,
+        registers: [this.registry],
+        collect() {
+          const value = state()?.[field];
+          if (typeof value === 'number' && Number.isFinite(value)) this.set(value);
+          else this.reset();
+        },
+      });
+    }
+  }
+
+  /** Wraps the pool's run function so every batch is counted and timed. */
+  instrumentBatches(run: RunBatch<BatchResult>): RunBatch<BatchResult> {
+    return async (texts, signal) => {
+      const end = this.batchDuration.startTimer();
+      try {
+        const result = await run(texts, signal);
+        end({ outcome: 'ok' });
+        this.batchSize.observe(texts.length);
+        this.chunksEmbedded.inc(texts.length);
+        let tokens = 0;
+        for (const t of result.tokens) tokens += t;
+        this.tokensEmbedded.inc(tokens);
+        return result;
+      } catch (error) {
+        end({ outcome: 'error' });
+        throw error;
+      }
+    };
+  }
+
+  /**
+   * Counts and times every request by its route template (`/embed`, not the raw URL, so label
+   * cardinality stays fixed). A request refused before its route ran (401, 415) is labelled with
+   * its path when that path is one of `knownPaths`; anything else is `unmatched`.
+   */
+  httpMiddleware(knownPaths: ReadonlySet<string>): RequestHandler {
+    return (req, res, next) => {
+      const end = this.httpDuration.startTimer();
+      res.once('close', () => {
+        const route = req.route?.path;
+        const labels = {
+          method: req.method,
+          route: typeof route === 'string' ? route : knownPaths.has(req.path) ? req.path : 'unmatched',
+          status: String(res.statusCode),
+        };
+        end(labels);
+        this.httpRequests.inc(labels);
+      });
+      next();
+    };
+  }
+
+  /** GET /metrics in the Prometheus text format. */
+  route(): RequestHandler {
+    return async (_req, res) => {
+      const body = await this.registry.metrics();
+      res.status(200).type(this.registry.contentType).send(body);
+    };
+  }
+}

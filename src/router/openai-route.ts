@@ -1,0 +1,59 @@
+import os from 'node:os';
+import type { RequestHandler } from 'express';
+import type { z } from 'zod';
+import type { Embedder, Embeddings } from '../core/embedder.js';
+import { clientGone } from './embed-route.js';
+import { ApiError } from './errors.js';
+import { ChunkedWriter, vectorJson } from './json-stream.js';
+import { logWork } from './request-log.js';
+import type { openAiEmbeddingRequest } from './schemas.js';
+import { parseBody } from './validation.js';
+
+const LITTLE_ENDIAN = os.endianness() === 'LE';
+
+/** OpenAI's `input` also takes token ids (number[] or number[][]) in its own tokenizer's vocabulary. */
+function isTokenIdInput(input: unknown): boolean {
+  return typeof input === 'number' || (Array.isArray(input) && input.some((x) => typeof x === 'number' || Array.isArray(x)));
+}
+
+/** One vector as little-endian float32 bytes in base64, as OpenAI's `encoding_format: "base64"`. */
+export function vectorBase64(result: Embeddings, index: number): string {
+  const bytes = Buffer.from(result.vectors.buffer, result.vectors.byteOffset + index * result.dims * 4, result.dims * 4);
+  return (LITTLE_ENDIAN ? bytes : Buffer.from(bytes).swap32()).toString('base64');
+}
+
+/**
+ * POST /v1/embeddings: OpenAI's embeddings API over the same embedder as /embed, so the official
+ * clients (openai, LangChain's OpenAIEmbeddings) work by pointing their base URL here.
+ */
+export function openAiEmbeddingsRoute(embedder: Embedder, modelId: string, schema: ReturnType<typeof openAiEmbeddingRequest>): RequestHandler {
+  return async (req, res) => {
+    const input = (req.body as { input?: unknown } | null)?.input;
+    if (isTokenIdInput(input)) {
+      throw new ApiError(
+        400,
+        'unsupported_input',
+        "input: token-id arrays are not supported, because all-MiniLM-L6-v2 has its own WordPiece vocabulary; send text as a string or an array of strings (LangChain: set check_embedding_ctx_length=False)",
+        {},
+        'input',
+      );
+    }
+    const request: z.infer<typeof schema> = parseBody(schema, req.body);
+    const texts = typeof request.input === 'string' ? [request.input] : request.input;
+    const result = await embedder.embed(texts, clientGone(req));
+    let tokens = 0;
+    for (const t of result.tokens) tokens += t;
+    logWork(res, { chunks: texts.length, tokens });
+
+    const base64 = request.encoding_format === 'base64';
+    res.status(200).type('application/json');
+    const out = new ChunkedWriter(res);
+    await out.write('{"object":"list","data":[');
+    for (let i = 0; i < texts.length; i++) {
+      const embedding = base64 ? `"${vectorBase64(result, i)}"` : vectorJson(result.vectors, i, result.dims);
+      const ok = await out.write(`${i > 0 ? ',' : ''}{"object":"embedding","index":${i},"embedding":${embedding}}`);
+      if (!ok) return;
+    }
+    await out.end(`],"model":${JSON.stringify(modelId)},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`);
+  };
+}

@@ -1,0 +1,69 @@
+import os from 'node:os';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { RuntimeLimits } from '../core/runtime-limits.js';
+import { ARENA_BYTES_PER_TOKEN } from '../workers/pool.js';
+import { resolveBudget } from './budget.js';
+import { readCgroupMemory } from './cgroup.js';
+import type { PolicyConfig } from './policy.js';
+import { createSystemSampler, type Sampler } from './sampler.js';
+import { MemorySupervisor, type SupervisedPool } from './supervisor.js';
+
+export { MemorySupervisor } from './supervisor.js';
+export type { SupervisorReport } from './supervisor.js';
+
+/** Fractions of the budget: shrink at or above HIGH_WATER, grow only below LOW_WATER. */
+export const HIGH_WATER = 0.9;
+export const LOW_WATER = 0.75;
+/** Calm readings in a row before each growth step. */
+export const GROW_AFTER_SAMPLES = 3;
+
+export type SupervisorConfig = Pick<
+  Config,
+  | 'maxMemoryPercent'
+  | 'maxMemoryMb'
+  | 'adaptiveBatching'
+  | 'memorySampleMs'
+  | 'maxPauseMs'
+  | 'workerMaxTasks'
+  | 'workerMaxMb'
+  | 'cgroupRoot'
+  | 'minBatchSize'
+  | 'maxBatchSize'
+  | 'workers'
+  | 'maxBatchTokens'
+>;
+
+/** Builds the supervisor from config: reads the cgroup once to set the budget, then samples on its interval. */
+export async function createSupervisor(
+  config: SupervisorConfig,
+  deps: { limits: RuntimeLimits; pool: SupervisedPool; logger: Logger; sampler?: Sampler },
+): Promise<MemorySupervisor> {
+  const cgroup = await readCgroupMemory(config.cgroupRoot);
+  const budget = resolveBudget({ percent: config.maxMemoryPercent, absoluteMb: config.maxMemoryMb, totalBytes: os.totalmem(), cgroup });
+  const policy: PolicyConfig = {
+    adaptive: config.adaptiveBatching,
+    budgetBytes: budget.budgetBytes,
+    minBatchSize: config.minBatchSize,
+    maxBatchSize: config.maxBatchSize,
+    maxConcurrency: config.workers,
+    highWater: HIGH_WATER,
+    lowWater: LOW_WATER,
+    growAfterSamples: GROW_AFTER_SAMPLES,
+    batchGrowStep: Math.max(1, Math.round(config.maxBatchSize / 8)),
+    maxPauseMs: config.maxPauseMs,
+    recycleAfterTasks: config.workerMaxTasks,
+    recycleAboveBytes: config.workerMaxMb * 1024 * 1024,
+    // A batch holds at most batchSize full-length chunks and at most about maxBatchTokens padded tokens.
+    arenaBytesFor: (batchSize) => Math.min(batchSize * 256, config.maxBatchTokens) * ARENA_BYTES_PER_TOKEN,
+  };
+  return new MemorySupervisor({
+    policy,
+    budget,
+    sampleIntervalMs: config.memorySampleMs,
+    sampler: deps.sampler ?? createSystemSampler({ cgroupRoot: config.cgroupRoot }),
+    limits: deps.limits,
+    pool: deps.pool,
+    logger: deps.logger,
+  });
+}

@@ -1,0 +1,211 @@
+/**
+ * The supervisor's decisions, as a pure function: the current state, a memory reading and the
+ * workers' figures in; the next state and the actions to take, each with its reason, out. No
+ * timers, no I/O, so every step (pressure → shrink order → floor → wait → refuse → relief →
+ * growth, and recycling) is tested with made-up numbers.
+ *
+ * Control is additive-increase / multiplicative-decrease with hysteresis, on the ratio of the
+ * process's RSS to the budget:
+ *   ratio < lowWater                 calm: after `growAfterSamples` calm readings in a row, grow one step
+ *   lowWater ≤ ratio < highWater     hold: change nothing (the band that stops oscillation)
+ *   highWater ≤ ratio < 1            high: halve the batch size; once at the minimum, drop one unit of concurrency
+ *   ratio ≥ 1                        critical: batch size straight to the minimum, then concurrency down to 1;
+ *                                    at that floor new batches wait (pause) for at most maxPauseMs, after which
+ *                                    dispatch resumes for accepted work and new requests are refused
+ * Growth goes back in the reverse order: concurrency first, then batch size in additive steps.
+ */
+
+export type PressureLevel = 'calm' | 'elevated' | 'high' | 'critical';
+
+export interface PolicyConfig {
+  /** EMBEDDING_ADAPTIVE_BATCHING: false keeps batch size and concurrency at their maxima (the floor still holds). */
+  adaptive: boolean;
+  budgetBytes: number;
+  minBatchSize: number;
+  maxBatchSize: number;
+  maxConcurrency: number;
+  /** Fraction of the budget at or above which limits shrink. */
+  highWater: number;
+  /** Fraction of the budget below which limits may grow. */
+  lowWater: number;
+  /** Calm readings in a row before each growth step. */
+  growAfterSamples: number;
+  /** Chunks added to the batch size per growth step. */
+  batchGrowStep: number;
+  /** Longest time new batches wait at the floor before requests are refused instead. */
+  maxPauseMs: number;
+  /** Recycle a worker after this many tasks (0: never). */
+  recycleAfterTasks: number;
+  /** Recycle a worker whose estimated footprint passes this many bytes (0: never). */
+  recycleAboveBytes: number;
+  /** Estimated bytes a worker's ONNX arena needs for one batch of `batchSize` full-length chunks. */
+  arenaBytesFor: (batchSize: number) => number;
+}
+
+export interface WorkerView {
+  id: number;
+  /** Tasks served since this worker (its ONNX session) started. */
+  tasks: number;
+  /** Estimated footprint: its isolate's heap and external memory plus its ONNX arena's high-water mark. */
+  estimatedBytes: number;
+  state: 'starting' | 'ready' | 'recycling';
+}
+
+export interface PolicyState {
+  level: PressureLevel;
+  batchSize: number;
+  concurrency: number;
+  /** New batches wait (dispatch paused) since this time; null when dispatching. */
+  pausedSince: number | null;
+  /** New requests are answered 503. */
+  refusing: boolean;
+  calmSamples: number;
+}
+
+export interface PolicyInput {
+  now: number;
+  usedBytes: number;
+  workers: readonly WorkerView[];
+}
+
+export type Action =
+  | { type: 'batch-size'; from: number; to: number; reason: string }
+  | { type: 'concurrency'; from: number; to: number; reason: string }
+  | { type: 'pause'; reason: string }
+  | { type: 'resume'; reason: string }
+  | { type: 'refuse'; reason: string }
+  | { type: 'admit'; reason: string }
+  | { type: 'recycle'; worker: number; cause: 'tasks' | 'size' | 'pressure'; reason: string };
+
+export interface Decision {
+  state: PolicyState;
+  actions: Action[];
+  ratio: number;
+}
+
+export function initialState(config: PolicyConfig): PolicyState {
+  return {
+    level: 'calm',
+    batchSize: config.maxBatchSize,
+    concurrency: config.maxConcurrency,
+    pausedSince: null,
+    refusing: false,
+    calmSamples: 0,
+  };
+}
+
+export function pressureLevel(ratio: number, config: Pick<PolicyConfig, 'lowWater' | 'highWater'>): PressureLevel {
+  if (ratio >= 1) return 'critical';
+  if (ratio >= config.highWater) return 'high';
+  if (ratio >= config.lowWater) return 'elevated';
+  return 'calm';
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;
+
+export function decide(previous: PolicyState, input: PolicyInput, config: PolicyConfig): Decision {
+  const ratio = input.usedBytes / config.budgetBytes;
+  const level = pressureLevel(ratio, config);
+  const state: PolicyState = { ...previous, level };
+  const actions: Action[] = [];
+  const usage = `RSS ${mb(input.usedBytes)} is ${Math.round(ratio * 100)}% of the ${mb(config.budgetBytes)} budget`;
+
+  if (level === 'high' || level === 'critical') {
+    state.calmSamples = 0;
+    const atFloor = shrink(state, level, config, usage, actions);
+    if (level === 'critical' && atFloor) {
+      if (state.pausedSince === null && !state.refusing) {
+        state.pausedSince = input.now;
+        actions.push({ type: 'pause', reason: `${usage} at the floor (batch ${state.batchSize}, concurrency ${state.concurrency}): new batches wait up to ${config.maxPauseMs} ms` });
+      } else if (state.pausedSince !== null && input.now - state.pausedSince >= config.maxPauseMs) {
+        state.pausedSince = null;
+        state.refusing = true;
+        actions.push({ type: 'resume', reason: `still over budget after waiting ${config.maxPauseMs} ms: accepted requests continue at the floor` });
+        actions.push({ type: 'refuse', reason: `${usage}: new requests get 503 until usage falls below ${Math.round(config.highWater * 100)}%` });
+      }
+    } else if (state.pausedSince !== null) {
+      state.pausedSince = null;
+      actions.push({ type: 'resume', reason: `${usage}, back under the budget` });
+    }
+  } else {
+    if (state.pausedSince !== null) {
+      state.pausedSince = null;
+      actions.push({ type: 'resume', reason: `${usage}, back under the budget` });
+    }
+    if (state.refusing) {
+      state.refusing = false;
+      actions.push({ type: 'admit', reason: `${usage}: accepting new requests again` });
+    }
+    if (level === 'calm') {
+      state.calmSamples++;
+      if (config.adaptive && state.calmSamples >= config.growAfterSamples) {
+        grow(state, config, usage, actions);
+        state.calmSamples = 0;
+      }
+    } else {
+      state.calmSamples = 0;
+    }
+  }
+
+  const recycle = pickRecycle(state, input, config, level);
+  if (recycle) actions.push(recycle);
+  return { state, actions, ratio };
+}
+
+/** One shrink step in the documented order; returns true when already at the floor. */
+function shrink(state: PolicyState, level: PressureLevel, config: PolicyConfig, usage: string, actions: Action[]): boolean {
+  if (!config.adaptive) return true;
+  if (state.batchSize > config.minBatchSize) {
+    const to = level === 'critical' ? config.minBatchSize : Math.max(config.minBatchSize, Math.floor(state.batchSize / 2));
+    actions.push({ type: 'batch-size', from: state.batchSize, to, reason: `${usage}: ${level === 'critical' ? 'batch size to the minimum' : 'halving the batch size'}` });
+    state.batchSize = to;
+    return false;
+  }
+  if (state.concurrency > 1) {
+    const to = level === 'critical' ? 1 : state.concurrency - 1;
+    actions.push({ type: 'concurrency', from: state.concurrency, to, reason: `${usage} at the minimum batch size: fewer batches in flight` });
+    state.concurrency = to;
+    return false;
+  }
+  return true;
+}
+
+/** One additive growth step: concurrency back first, then the batch size. */
+function grow(state: PolicyState, config: PolicyConfig, usage: string, actions: Action[]): void {
+  if (state.concurrency < config.maxConcurrency) {
+    actions.push({ type: 'concurrency', from: state.concurrency, to: state.concurrency + 1, reason: `${usage}, calm for ${state.calmSamples} readings: one more batch in flight` });
+    state.concurrency++;
+  } else if (state.batchSize < config.maxBatchSize) {
+    const to = Math.min(config.maxBatchSize, state.batchSize + config.batchGrowStep);
+    actions.push({ type: 'batch-size', from: state.batchSize, to, reason: `${usage}, calm for ${state.calmSamples} readings: growing the batch size` });
+    state.batchSize = to;
+  }
+}
+
+/**
+ * At most one worker is recycled at a time (the pool drains it first, so nothing in flight is lost).
+ * By task count and by size at any level; under pressure, also the largest worker whose arena is
+ * more than twice what the current batch size needs, since shrinking batches frees no arena memory.
+ */
+function pickRecycle(state: PolicyState, input: PolicyInput, config: PolicyConfig, level: PressureLevel): Action | undefined {
+  if (input.workers.some((w) => w.state !== 'ready')) return undefined;
+  const byTasks = config.recycleAfterTasks > 0 ? input.workers.find((w) => w.tasks >= config.recycleAfterTasks) : undefined;
+  if (byTasks) {
+    return { type: 'recycle', worker: byTasks.id, cause: 'tasks', reason: `worker ${byTasks.id} has served ${byTasks.tasks} tasks (limit ${config.recycleAfterTasks})` };
+  }
+  const largest = [...input.workers].sort((a, b) => b.estimatedBytes - a.estimatedBytes)[0];
+  if (!largest) return undefined;
+  if (config.recycleAboveBytes > 0 && largest.estimatedBytes >= config.recycleAboveBytes) {
+    return { type: 'recycle', worker: largest.id, cause: 'size', reason: `worker ${largest.id} is about ${mb(largest.estimatedBytes)} (limit ${mb(config.recycleAboveBytes)})` };
+  }
+  const needed = config.arenaBytesFor(state.batchSize);
+  if ((level === 'high' || level === 'critical') && largest.estimatedBytes > 2 * needed) {
+    return {
+      type: 'recycle',
+      worker: largest.id,
+      cause: 'pressure',
+      reason: `under pressure, worker ${largest.id} holds about ${mb(largest.estimatedBytes)}, more than twice the ${mb(needed)} batch size ${state.batchSize} needs`,
+    };
+  }
+  return undefined;
+}

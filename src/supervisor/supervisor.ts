@@ -1,0 +1,226 @@
+import type { Logger } from 'pino';
+import type { RuntimeLimits } from '../core/runtime-limits.js';
+import type { WorkerSnapshot } from '../workers/pool.js';
+import type { MemoryBudget } from './budget.js';
+import { decide, initialState, type Action, type PolicyConfig, type PolicyState } from './policy.js';
+import type { MemorySample, Sampler } from './sampler.js';
+
+/** What the supervisor needs from the worker pool. */
+export interface SupervisedPool {
+  readonly workers: number;
+  readonly recycles: number;
+  snapshot(): WorkerSnapshot[];
+  recycle(id: number): Promise<void>;
+}
+
+export interface SupervisorOptions {
+  policy: PolicyConfig;
+  budget: MemoryBudget;
+  sampleIntervalMs: number;
+  sampler: Sampler;
+  limits: RuntimeLimits;
+  pool: SupervisedPool;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** The supervisor's state as /health shows it (snake_case, like the rest of the API). */
+export interface SupervisorReport {
+  adaptive: boolean;
+  budget_bytes: number;
+  budget_source: MemoryBudget['source'];
+  limit_bytes: number;
+  rss_bytes: number;
+  peak_rss_bytes: number;
+  usage_ratio: number;
+  pressure: PolicyState['level'];
+  cpu_percent: number;
+  cgroup: { version: 1 | 2 | null; limit_bytes: number | null; usage_bytes: number | null };
+  batch_size: number;
+  min_batch_size: number;
+  max_batch_size: number;
+  concurrency: number;
+  max_concurrency: number;
+  paused: boolean;
+  refusing: boolean;
+  workers: Array<{ id: number; state: WorkerSnapshot['state']; busy: boolean; tasks: number; estimated_bytes: number }>;
+  recycles: number;
+  adjustments: number;
+  sample_interval_ms: number;
+}
+
+/**
+ * Samples memory on an interval, asks the policy what to do and does it: sets RuntimeLimits (which
+ * the scheduler obeys at once), pauses dispatch, refuses new requests, recycles workers. Every
+ * action is logged with its reason and the numbers behind it.
+ */
+export class MemorySupervisor {
+  readonly #options: SupervisorOptions;
+  readonly #now: () => number;
+  #state: PolicyState;
+  #last: MemorySample | undefined;
+  #ratio = 0;
+  #peakRss = 0;
+  #adjustments = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking = false;
+  #recycling: Promise<void> | undefined;
+
+  constructor(options: SupervisorOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#state = initialState(options.policy);
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.tick(), this.#options.sampleIntervalMs);
+    this.#timer.unref();
+    const { budget, policy } = this.#options;
+    this.#options.logger.info(
+      {
+        supervisor: 'start',
+        budget_bytes: budget.budgetBytes,
+        budget_source: budget.source,
+        limit_bytes: budget.limitBytes,
+        adaptive: policy.adaptive,
+        sample_interval_ms: this.#options.sampleIntervalMs,
+      },
+      `memory supervisor: budget ${mb(budget.budgetBytes)} (${budget.source}), limit ${mb(budget.limitBytes)}`,
+    );
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** New requests should be answered 503 (memory over budget at the floor for too long). */
+  get refusing(): boolean {
+    return this.#state.refusing;
+  }
+
+  /** Seconds a refused client should wait: a few sampling rounds, at least one second. */
+  get retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil((this.#options.sampleIntervalMs * 4) / 1000));
+  }
+
+  get state(): Readonly<PolicyState> {
+    return this.#state;
+  }
+
+  /** One sampling round; the interval calls it, tests may too. Rounds never overlap. */
+  async tick(): Promise<Action[]> {
+    if (this.#ticking) return [];
+    this.#ticking = true;
+    try {
+      const sample = await this.#options.sampler();
+      this.#last = sample;
+      this.#peakRss = Math.max(this.#peakRss, sample.rssBytes);
+      const { pool, policy } = this.#options;
+      const decision = decide(this.#state, { now: this.#now(), usedBytes: sample.rssBytes, workers: pool.snapshot() }, policy);
+      this.#state = decision.state;
+      this.#ratio = decision.ratio;
+      for (const action of decision.actions) this.#apply(action, sample, decision.ratio);
+      return decision.actions;
+    } catch (err) {
+      this.#options.logger.warn({ err, supervisor: 'sample-failed' }, 'memory supervisor: sampling failed');
+      return [];
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  #apply(action: Action, sample: MemorySample, ratio: number): void {
+    const { limits, pool, logger, budget } = this.#options;
+    this.#adjustments++;
+    const numbers = {
+      supervisor: action.type,
+      rss_bytes: sample.rssBytes,
+      budget_bytes: budget.budgetBytes,
+      ratio: Math.round(ratio * 1000) / 1000,
+      level: this.#state.level,
+      batch_size: this.#state.batchSize,
+      concurrency: this.#state.concurrency,
+      reason: action.reason,
+    };
+    switch (action.type) {
+      case 'batch-size':
+        limits.batchSize = action.to;
+        logger.info({ ...numbers, from: action.from, to: action.to }, `memory supervisor: batch size ${action.from} → ${action.to}`);
+        break;
+      case 'concurrency':
+        limits.concurrency = action.to;
+        logger.info({ ...numbers, from: action.from, to: action.to }, `memory supervisor: concurrency ${action.from} → ${action.to}`);
+        break;
+      case 'pause':
+        limits.paused = true;
+        logger.warn(numbers, 'memory supervisor: new batches wait');
+        break;
+      case 'resume':
+        limits.paused = false;
+        logger.info(numbers, 'memory supervisor: batches dispatch again');
+        break;
+      case 'refuse':
+        logger.warn(numbers, 'memory supervisor: refusing new requests (503)');
+        break;
+      case 'admit':
+        logger.info(numbers, 'memory supervisor: accepting new requests again');
+        break;
+      case 'recycle': {
+        if (this.#recycling) break;
+        const started = this.#now();
+        logger.info({ ...numbers, worker: action.worker, cause: action.cause }, `memory supervisor: recycling worker ${action.worker}`);
+        this.#recycling = pool
+          .recycle(action.worker)
+          .then(
+            () => logger.info({ supervisor: 'recycled', worker: action.worker, cause: action.cause, ms: this.#now() - started, recycles: pool.recycles }, `memory supervisor: worker ${action.worker} replaced`),
+            (err: unknown) => logger.error({ err, supervisor: 'recycle-failed', worker: action.worker }, 'memory supervisor: recycling a worker failed'),
+          )
+          .finally(() => {
+            this.#recycling = undefined;
+          });
+        break;
+      }
+    }
+  }
+
+  /** Resolves when a recycle in progress (if any) is done; for tests and shutdown. */
+  async settled(): Promise<void> {
+    await this.#recycling;
+  }
+
+  report(): SupervisorReport {
+    const { budget, policy, limits, pool } = this.#options;
+    const rss = this.#last?.rssBytes ?? process.memoryUsage.rss();
+    return {
+      adaptive: policy.adaptive,
+      budget_bytes: budget.budgetBytes,
+      budget_source: budget.source,
+      limit_bytes: budget.limitBytes,
+      rss_bytes: rss,
+      peak_rss_bytes: Math.max(this.#peakRss, rss),
+      usage_ratio: Math.round((this.#last ? this.#ratio : rss / budget.budgetBytes) * 1000) / 1000,
+      pressure: this.#state.level,
+      cpu_percent: Math.round((this.#last?.cpuPercent ?? 0) * 10) / 10,
+      cgroup: {
+        version: this.#last?.cgroup.version ?? null,
+        limit_bytes: this.#last?.cgroup.limitBytes ?? null,
+        usage_bytes: this.#last?.cgroup.usageBytes ?? null,
+      },
+      batch_size: limits.batchSize,
+      min_batch_size: limits.minBatchSize,
+      max_batch_size: limits.maxBatchSize,
+      concurrency: limits.concurrency,
+      max_concurrency: limits.maxConcurrency,
+      paused: limits.paused,
+      refusing: this.#state.refusing,
+      workers: pool.snapshot().map((w) => ({ id: w.id, state: w.state, busy: w.busy, tasks: w.tasks, estimated_bytes: w.estimatedBytes })),
+      recycles: pool.recycles,
+      adjustments: this.#adjustments,
+      sample_interval_ms: this.#options.sampleIntervalMs,
+    };
+  }
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;

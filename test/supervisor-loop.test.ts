@@ -1,0 +1,137 @@
+import test from 'ava';
+import { pino } from 'pino';
+import { RuntimeLimits } from '../src/core/runtime-limits.js';
+import { BatchScheduler } from '../src/core/scheduler.js';
+import { refuseUnderMemoryPressure } from '../src/supervisor/admission.js';
+import type { PolicyConfig } from '../src/supervisor/policy.js';
+import type { MemorySample } from '../src/supervisor/sampler.js';
+import { MemorySupervisor, type SupervisedPool } from '../src/supervisor/supervisor.js';
+import type { WorkerSnapshot } from '../src/workers/pool.js';
+
+const MB = 1024 * 1024;
+
+function harness(readingsMb: number[]) {
+  const limits = new RuntimeLimits({ minBatchSize: 8, maxBatchSize: 64, maxConcurrency: 2 });
+  const recycled: number[] = [];
+  const workers: WorkerSnapshot[] = [
+    { id: 0, state: 'ready', busy: false, tasks: 0, estimatedBytes: 10 * MB, peakBatchTokens: 0 },
+    { id: 1, state: 'ready', busy: false, tasks: 0, estimatedBytes: 10 * MB, peakBatchTokens: 0 },
+  ];
+  const pool: SupervisedPool = {
+    workers: 2,
+    get recycles() {
+      return recycled.length;
+    },
+    snapshot: () => workers.map((w) => ({ ...w })),
+    async recycle(id) {
+      recycled.push(id);
+      workers[id]!.tasks = 0;
+    },
+  };
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  let now = 0;
+  let i = 0;
+  const sampler = async (): Promise<MemorySample> => ({
+    at: now,
+    rssBytes: readingsMb[Math.min(i++, readingsMb.length - 1)]! * MB,
+    cpuPercent: 50,
+    systemTotalBytes: 16_000 * MB,
+    systemFreeBytes: 8_000 * MB,
+    cgroup: { version: 2, limitBytes: null, usageBytes: null },
+  });
+  const policy: PolicyConfig = {
+    adaptive: true,
+    budgetBytes: 1000 * MB,
+    minBatchSize: 8,
+    maxBatchSize: 64,
+    maxConcurrency: 2,
+    highWater: 0.9,
+    lowWater: 0.75,
+    growAfterSamples: 2,
+    batchGrowStep: 8,
+    maxPauseMs: 300,
+    recycleAfterTasks: 50,
+    recycleAboveBytes: 0,
+    arenaBytesFor: (n) => n * MB,
+  };
+  const supervisor = new MemorySupervisor({
+    policy,
+    budget: { budgetBytes: 1000 * MB, limitBytes: 2000 * MB, source: 'EMBEDDING_MAX_MEMORY_MB' },
+    sampleIntervalMs: 100,
+    sampler,
+    limits,
+    pool,
+    logger,
+    now: () => now,
+  });
+  const tick = async () => {
+    const actions = await supervisor.tick();
+    now += 100;
+    return actions;
+  };
+  return { limits, supervisor, logs, workers, recycled, tick };
+}
+
+test('the supervisor drives RuntimeLimits, pauses the scheduler, refuses, then recovers, logging every step', async (t) => {
+  const { limits, supervisor, logs, tick } = harness([950, 1100, 1100, 1100, 1100, 1100, 1100, 1100, 800, 500, 500, 500, 500]);
+  let ran = 0;
+  const scheduler = new BatchScheduler<number>(async (texts) => (ran += texts.length), limits);
+
+  await tick(); // 95%: halve
+  t.is(limits.batchSize, 32);
+  await tick(); // 110%: minimum batch
+  t.is(limits.batchSize, 8);
+  await tick(); // concurrency 1
+  t.is(limits.concurrency, 1);
+  await tick(); // floor: pause
+  t.true(limits.paused);
+  // While paused, a submitted batch waits rather than starts.
+  const waiting = scheduler.submit({}, ['a', 'b']);
+  await new Promise((r) => setImmediate(r));
+  t.is(ran, 0);
+  t.is(scheduler.queued, 1);
+  await tick();
+  await tick();
+  await tick(); // 300 ms after the pause: resume, refuse
+  t.false(limits.paused);
+  t.true(supervisor.refusing);
+  t.is(await waiting, 2, 'the accepted batch ran once dispatch resumed');
+
+  // The admission gate answers 503 with Retry-After while refusing.
+  const gate = refuseUnderMemoryPressure(supervisor);
+  const refused = await new Promise<any>((resolve) => gate({} as never, {} as never, resolve));
+  t.like(refused, { status: 503, code: 'memory_pressure' });
+  t.is(refused.headers['Retry-After'], String(supervisor.retryAfterSeconds));
+
+  await tick(); // 110% still
+  await tick(); // 80%: admit
+  t.false(supervisor.refusing);
+  await tick(); // 50%
+  await tick(); // 50%: grow concurrency
+  t.is(limits.concurrency, 2);
+  await tick();
+  await tick(); // grow batch
+  t.is(limits.batchSize, 16);
+
+  const report = supervisor.report();
+  t.like(report, { budget_bytes: 1000 * MB, pressure: 'calm', batch_size: 16, concurrency: 2, paused: false, refusing: false, peak_rss_bytes: 1100 * MB });
+  const steps = logs.filter((l) => typeof l.supervisor === 'string').map((l) => l.supervisor);
+  t.deepEqual(steps, ['batch-size', 'batch-size', 'concurrency', 'pause', 'resume', 'refuse', 'admit', 'concurrency', 'batch-size']);
+  for (const line of logs.filter((l) => l.supervisor === 'batch-size')) {
+    t.true(typeof line.reason === 'string' && typeof line.rss_bytes === 'number' && typeof line.budget_bytes === 'number' && typeof line.from === 'number');
+  }
+});
+
+test('the supervisor recycles a worker that reached its task limit, one at a time', async (t) => {
+  const { workers, recycled, tick, supervisor, logs } = harness([100, 100, 100]);
+  workers[1]!.tasks = 50;
+  workers[0]!.tasks = 60;
+  await tick();
+  await supervisor.settled();
+  t.deepEqual(recycled, [0]);
+  await tick();
+  await supervisor.settled();
+  t.deepEqual(recycled, [0, 1]);
+  t.true(logs.some((l) => l.supervisor === 'recycled' && l.worker === 0 && l.cause === 'tasks'));
+});
