@@ -79,7 +79,7 @@ createTerminus(service.server, {
   useExit0: true,
   timeout: config.shutdownTimeoutMs,
   beforeShutdown: async () => {
-    service.lifecycle.draining = true;
+    // /ready already answers 503 (set by the listener above, which runs first).
     if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
     logger.info('closing the listener; waiting for requests in flight');
   },

@@ -12,7 +12,7 @@ test.serial('steady mixed load, then overload: every answer correct, overload re
   try {
     await server.waitReady();
     const alone = await embedAlone(server.url, corpus);
-    const steady = await runSteady(server, corpus, alone, { connections: 4, durationS: 15, sizes: [1, 24] });
+    const steady = await runSteady(server, corpus, alone, { connections: 4, amount: 24, sizes: [1, 24] });
     t.log(`${REPORT_HEADER}\n${formatReport('steady', steady.report, steady.budget)}`);
     t.deepEqual(steady.report.problems, []);
     t.deepEqual(steady.failures, []);
