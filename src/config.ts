@@ -32,6 +32,8 @@ export interface Config {
   workerMaxMb: number;
   cgroupRoot: string;
   requestTimeoutMs: number;
+  /** Test-only fault injection spec (see src/workers/fault-injection.ts). */
+  testFaults: string | undefined;
   /** Production interface (issue 6). */
   maxChunkChars: number;
   maxChunksPerRequest: number;
@@ -108,6 +110,10 @@ const envSchema = z.object({
   EMBEDDING_WORKER_MAX_MB: int(0, 16 * 1024 * 1024).default(1024),
   EMBEDDING_CGROUP_ROOT: z.string().trim().min(1).default('/sys/fs/cgroup'),
   EMBEDDING_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(60_000),
+  EMBEDDING_TEST_FAULTS: z
+    .string()
+    .regex(/^(throw|exit):\d+$/, { message: 'test-only; must be throw:N or exit:N' })
+    .optional(),
   EMBEDDING_MAX_CHUNK_CHARS: int(1, 2 ** 31 - 1).default(DEFAULT_MAX_CHUNK_CHARS),
   EMBEDDING_MAX_CHUNKS_PER_REQUEST: int(1, 10_000_000).default(DEFAULT_MAX_CHUNKS_PER_REQUEST),
   EMBEDDING_MAX_QUEUED_CHUNKS: int(1, 100_000_000).default(DEFAULT_MAX_QUEUED_CHUNKS),
@@ -186,6 +192,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cores = os.ava
     workerMaxMb: e.EMBEDDING_WORKER_MAX_MB,
     cgroupRoot: e.EMBEDDING_CGROUP_ROOT,
     requestTimeoutMs: e.EMBEDDING_REQUEST_TIMEOUT_MS,
+    testFaults: e.EMBEDDING_TEST_FAULTS,
     maxChunkChars: e.EMBEDDING_MAX_CHUNK_CHARS,
     maxChunksPerRequest: e.EMBEDDING_MAX_CHUNKS_PER_REQUEST,
     maxQueuedChunks: e.EMBEDDING_MAX_QUEUED_CHUNKS,

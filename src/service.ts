@@ -14,6 +14,8 @@ import { Metrics, supervisorGauges } from './router/metrics.js';
 import type { Lifecycle } from './router/ready-route.js';
 import type { BatchResult } from './workers/batch-result.js';
 import { EmbeddingPool } from './workers/pool.js';
+import { parseFaultSpec } from './workers/fault-injection.js';
+import { retryOnce } from './core/retry.js';
 import { refuseUnderMemoryPressure } from './supervisor/admission.js';
 import { createSupervisor, type MemorySupervisor } from './supervisor/index.js';
 
@@ -45,7 +47,7 @@ export interface Service {
  */
 export async function startService(config: Config, model: ModelPaths, logger: Logger, version: string): Promise<Service> {
   const pool = new EmbeddingPool(
-    { workers: config.workers, intraOpThreads: config.threadsPerWorker, dims: DIMENSIONS, ...model },
+    { workers: config.workers, intraOpThreads: config.threadsPerWorker, dims: DIMENSIONS, faults: parseFaultSpec(config.testFaults), ...model },
     (err) => logger.error({ err }, 'worker pool error'),
   );
   const limits = new RuntimeLimits({
@@ -55,7 +57,7 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
   });
   const metrics = new Metrics();
   const scheduler = new BatchScheduler<BatchResult>(
-    metrics.instrumentBatches((texts, signal) => pool.runWithin(limits, texts, signal)),
+    metrics.instrumentBatches(retryOnce((texts, signal) => pool.runWithin(limits, texts, signal), logger)),
     limits,
     { maxQueuedChunks: config.maxQueuedChunks },
   );

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { BatchFailedError } from '../core/embedder.js';
 import { QueueFullError } from '../core/scheduler.js';
 
 /** An error whose status, code and message are safe to show the client. */
@@ -67,6 +68,10 @@ export function errorHandler(logger: Logger, maxBodyBytes: number, onError?: (er
       apiError = new ApiError(503, 'overloaded', `the service is at capacity: ${err.message}; retry later`, {
         'Retry-After': String(QUEUE_FULL_RETRY_AFTER_S),
       });
+    } else if (err instanceof BatchFailedError) {
+      // Already retried once on another worker (core/retry.ts); the cause stays in the log, not the answer.
+      ((req as { log?: Logger }).log ?? logger).error({ err }, 'batch failed after a retry');
+      apiError = new ApiError(500, 'batch_failed', `batch ${err.batch + 1} of ${err.batches} failed on two workers; the request was not completed`);
     } else if (typeof err?.type === 'string' && err.type in PARSER_ERRORS) {
       const [status, code, message] = PARSER_ERRORS[err.type]!;
       const detail = code === 'payload_too_large' ? ` of ${maxBodyBytes} bytes (EMBEDDING_MAX_BODY_BYTES)` : '';

@@ -11,12 +11,15 @@ import { move, workerData } from 'piscina';
 import { MAX_SEQ_LENGTH, ModelTokenizer } from '../core/tokenizer.js';
 import { meanPoolNormalize } from '../core/pooling.js';
 import { allocateBatchResult } from './batch-result.js';
+import { maybeInjectFault, type FaultSettings } from './fault-injection.js';
 
 export interface WorkerSettings {
   graphPath: string;
   tokenizerPath: string;
   intraOpThreads: number;
   dims: number;
+  /** Test-only (EMBEDDING_TEST_FAULTS); undefined in service. */
+  faults?: FaultSettings | undefined;
 }
 
 export interface EmbedTask {
@@ -68,6 +71,7 @@ const session = await ort.InferenceSession.create(settings.graphPath, {
 const tokenizer = ModelTokenizer.fromFile(settings.tokenizerPath);
 
 export default async function embedBatch(task: EmbedTask): Promise<unknown> {
+  maybeInjectFault(settings.faults, task.texts);
   const count = task.texts.length;
   const encoded = task.texts.map((text) => tokenizer.encode(text));
   const padded = Math.min(MAX_SEQ_LENGTH, Math.max(...encoded.map((e) => e.ids.length)));
