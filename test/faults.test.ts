@@ -65,3 +65,36 @@ for (const mode of ['throw', 'exit'] as const) {
     }
   });
 }
+
+test.serial('a client that disconnects mid-request has its queued batches withdrawn, visible in /metrics', async (t) => {
+  const server = await startServer({ EMBEDDING_MAX_BATCH_SIZE: '16' });
+  try {
+    await server.waitReady();
+    const metric = async (name: string) => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    };
+    const controller = new AbortController();
+    const big = Array.from({ length: 2000 }, (_, i) => ({ chunk_id: `b${i}`, content: texts[i % texts.length]! }));
+    const pending = fetch(`${server.url}/embed`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ batch_id: 'gone', chunks: big }),
+      signal: controller.signal,
+    }).catch(() => undefined);
+    // Wait until its batches are queued, then hang up.
+    while ((await metric('embedding_queue_chunks')) === 0) await new Promise((r) => setTimeout(r, 20));
+    controller.abort();
+    await pending;
+    while ((await metric('embedding_queue_chunks')) > 0) await new Promise((r) => setTimeout(r, 50));
+    const cancelled = await metric('embedding_cancelled_chunks_total');
+    t.log(`cancelled ${cancelled} of ${big.length} chunks`);
+    t.true(cancelled > 0 && cancelled < big.length);
+    const embedded = await metric('embedding_chunks_total');
+    t.true(embedded < big.length, `the pool embedded ${embedded} chunks, not all ${big.length}`);
+    const next = await postJson(`${server.url}/embed`, request(false));
+    t.is(next.status, 200);
+  } finally {
+    t.is(await server.stop(), 0);
+  }
+});

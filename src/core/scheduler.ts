@@ -44,6 +44,7 @@ export class BatchScheduler<T> {
   readonly #queues = new Map<object, Job<T>[]>();
   #queued = 0;
   #queuedChunks = 0;
+  #cancelledChunks = 0;
   #inFlight = 0;
   readonly #maxQueuedChunks: number;
 
@@ -56,6 +57,11 @@ export class BatchScheduler<T> {
 
   get queued(): number {
     return this.#queued;
+  }
+
+  /** Chunks withdrawn from the queue since start because their request was abandoned, before any worker ran them. */
+  get cancelledChunks(): number {
+    return this.#cancelledChunks;
   }
 
   /** Chunks in batches waiting for a worker: the backlog that admission control bounds. */
@@ -108,6 +114,7 @@ export class BatchScheduler<T> {
     if (queue!.length === 0) this.#queues.delete(owner);
     this.#queued--;
     this.#queuedChunks -= job.texts.length;
+    this.#cancelledChunks += job.texts.length;
     job.reject(job.signal?.reason);
     this.#notifyIdle();
   }

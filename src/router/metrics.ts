@@ -8,6 +8,7 @@ import type { BatchResult } from '../workers/batch-result.js';
 export interface QueueSource {
   readonly queued: number;
   readonly queuedChunks: number;
+  readonly cancelledChunks: number;
   readonly inFlight: number;
   readonly maxQueuedChunks: number;
 }
@@ -120,6 +121,15 @@ export class Metrics {
       registers,
       collect() {
         this.set(source.queuedChunks);
+      },
+    });
+    new Counter({
+      name: `${prefix}cancelled_chunks_total`,
+      help: 'Chunks withdrawn from the queue unrun because their client disconnected',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(source.cancelledChunks);
       },
     });
     new Gauge({

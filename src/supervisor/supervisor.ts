@@ -88,6 +88,13 @@ export class MemorySupervisor {
       },
       `memory supervisor: budget ${mb(budget.budgetBytes)} (${budget.source}), limit ${mb(budget.limitBytes)}`,
     );
+    const idle = process.memoryUsage.rss();
+    if (idle >= budget.budgetBytes * policy.lowWater) {
+      this.#options.logger.warn(
+        { supervisor: 'budget-tight', rss_bytes: idle, budget_bytes: budget.budgetBytes },
+        `memory supervisor: the idle footprint (${mb(idle)}) leaves little or no room in the ${mb(budget.budgetBytes)} budget; expect small batches, waits and 503s`,
+      );
+    }
   }
 
   stop(): void {
