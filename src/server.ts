@@ -38,7 +38,6 @@ try {
 
 const { version } = JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
 const service = await startService(config, model, logger, version);
-logger.info({ url: service.url, workers: config.workers, threads_per_worker: config.threadsPerWorker, variant: config.modelVariant }, 'listening; loading model');
 
 service.ready.then(
   () => logger.info({ load_ms: Date.now() - service.status.startedAt }, 'model loaded; ready'),
@@ -90,3 +89,7 @@ createTerminus(service.server, {
   onShutdown: async () => logger.info('shutdown complete'),
   logger: (msg, err) => logger.error({ err }, msg),
 });
+
+// Announced only now that the signal handlers are in place: a supervisor (or test) that sends SIGTERM as
+// soon as it sees this line must reach them, not the default action that kills the process outright.
+logger.info({ url: service.url, workers: config.workers, threads_per_worker: config.threadsPerWorker, variant: config.modelVariant }, 'listening; loading model');
