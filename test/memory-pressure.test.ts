@@ -69,9 +69,10 @@ test('under a tight budget every vector matches the unpressured server while the
   });
   t.true(lowest >= 0.99999, `lowest cosine ${lowest}`);
 
-  // Recovery: once the work is done and memory is calm, the limits grow back to their maxima.
+  // Recovery: once the work is done and memory is calm, the limits grow back to their maxima. How long
+  // that takes depends on how busy the machine is, so the wait is bounded only far beyond any normal run.
   let state = (await health(pressured)).supervisor;
-  for (let i = 0; i < 300 && !(state.batch_size === 64 && state.concurrency === 2 && !state.refusing); i++) {
+  for (let i = 0; i < 2400 && !(state.batch_size === 64 && state.concurrency === 2 && !state.refusing); i++) {
     await new Promise((r) => setTimeout(r, 100));
     state = (await health(pressured)).supervisor;
   }

@@ -78,7 +78,10 @@ export interface LoadOptions {
   durationS?: number;
   /** … or send exactly this many requests and wait for every answer. */
   amount?: number;
-  /** Chunks per request are drawn uniformly from this range. */
+  /**
+   * Chunks per request are drawn log-uniformly from this range: many small requests and a few large
+   * ones, as an indexer's calls are, with every size in the range possible.
+   */
   sizes: [number, number];
   corpus: readonly CorpusChunk[];
   alone: ReadonlyMap<string, number[]>;
@@ -136,14 +139,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     url: options.url,
     connections: options.connections,
     ...(options.amount ? { amount: options.amount } : { duration: options.durationS ?? 10 }),
-    timeout: 300,
+    // A request is a failure only if it gets no answer at all; an accepted one may wait its turn.
+    timeout: 900,
     requests: [
       {
         method: 'POST',
         path: '/embed',
         headers: { 'content-type': 'application/json', ...options.headers },
         setupRequest(request, context) {
-          const n = sizes[0] + Math.floor(random() * (sizes[1] - sizes[0] + 1));
+          const n = Math.min(sizes[1], Math.floor(sizes[0] * ((sizes[1] + 1) / sizes[0]) ** random()));
           const first = Math.floor(random() * corpus.length);
           const batch = `load-${sequence++}`;
           // Chunk ids carry the corpus id, so each answer can be checked against its computed-alone vector.
