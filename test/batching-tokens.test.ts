@@ -89,7 +89,7 @@ test('lengths in characters are budgeted through an estimate of their tokens', (
   t.is(estimateTokens(0), 2);
   t.is(estimateTokens(Math.round(10 * CHARS_PER_TOKEN_ESTIMATE)), 12);
   t.is(estimateTokens(1_000_000), 256);
-  // 40 chunks of 2,000 characters: each estimated at the 256-token cap, so 8 per batch at the default budget.
+  // 40 chunks of 2,000 characters: each estimated at the 256-token cap, so the default budget bounds the rows.
   const plan = planBatches(Array(40).fill(2000), { ...base, maxBatchTokens: DEFAULT_MAX_BATCH_TOKENS, tokensOf: estimateTokens });
   t.true(plan.every((b) => b.length * 256 <= DEFAULT_MAX_BATCH_TOKENS));
   t.is(plan.flat().length, 40);

@@ -1,12 +1,15 @@
 import { clamp } from './runtime-limits.js';
 
 /**
- * Default cap on one batch's padded tokens (rows × its longest row). Measured on 2 Zen 4 cores with
- * this model (BENCHMARKS.md, "Batch shape"): throughput per token is flat from about 512 to 2,048
- * padded tokens per batch and falls beyond, 30–40% lower at 8,192–16,384 (32×256, 64×256), which
- * also peak at 4–6× the memory. 2,048 is the largest budget on the plateau.
+ * Default cap on one batch's padded tokens (rows × its longest row). Measured with this model on
+ * 2 Zen 4 cores, 2 workers × 1 thread (BENCHMARKS.md, "Token budget" and "Batch shape"): on the
+ * benchmark corpus the CPU per chunk was 90 ms at 512 and 1,024 tokens, 97 at 2,048, 107 at 4,096,
+ * 114 at 8,192 and 119 uncapped, with peak RSS 0.56 GB at 1,024 against 0.72 GB at 2,048 and
+ * 2.4 GB uncapped; fixed shapes agree (the cost per token rises from 2,048 padded tokens per batch
+ * at 64 and 128 tokens per row). Smaller batches also pad less (1.10× the real tokens against
+ * 1.14× at 2,048). 1,024 is the largest budget on the cheap plateau.
  */
-export const DEFAULT_MAX_BATCH_TOKENS = 2048;
+export const DEFAULT_MAX_BATCH_TOKENS = 1024;
 
 /**
  * Characters per word piece assumed when the planner estimates a chunk's tokens from its length.
