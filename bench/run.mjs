@@ -252,7 +252,7 @@ log(`best layout ${best.workers}×${best.threads}: ${best.chunksPerS.toFixed(1)}
 
 log('budget sweep on the corpus (2×1)');
 results.budgets = [];
-for (const budget of QUICK ? [8192] : [512, 1024, 4096, 8192, NO_BUDGET]) {
+for (const budget of QUICK ? [8192] : [512, 1024, 2048, 4096, 8192, NO_BUDGET].filter((b) => b !== BUDGET)) {
   const r = await ceiling({ kind: 'corpus', workers: 2, threads: 1, size: P.size, reps: 1, feed: 'rows', order: 'planned', budget });
   results.budgets.push({ budget, ...r });
 }

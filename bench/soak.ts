@@ -37,8 +37,16 @@ try {
   await server.waitReady();
   const alone = await embedAlone(server.url, corpus);
   const rss = watchRss(server.proc.pid!, 1000);
+  // The main thread's V8 heap, from /metrics, tells a growing JS heap apart from native or worker memory.
+  const heap: number[] = [];
+  const heapTimer = setInterval(async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text().catch(() => '');
+    const used = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1];
+    if (used) heap.push(Number(used));
+  }, 30_000);
   const report = await runLoad({ url: server.url, pid: server.proc.pid!, connections, durationS: minutes * 60, sizes: [1, 128], corpus, alone, sampleEvery: 32 });
   const { samples } = rss.stop();
+  clearInterval(heapTimer);
   const points = samples.map((bytes, i): [number, number] => [i / 60, bytes / 2 ** 20]);
   const afterWarmup = points.slice(Math.floor(points.length * Number(values['warmup-fraction'])));
   const perMinute = slope(afterWarmup);
@@ -48,6 +56,9 @@ try {
   console.log(`RSS slope after warm-up: ${perMinute.toFixed(2)} MiB/min over ${afterWarmup.length} one-second samples`);
   const everyMinute = points.filter((_, i) => i % 60 === 0).map(([m, v]) => `${m.toFixed(0)}:${Math.round(v)}`);
   console.log(`RSS by minute (min:MiB): ${everyMinute.join(' ')}`);
+  console.log(`main-thread heap used every 30 s (MiB): ${heap.map(mib).join(' ')}`);
+  const health = (await (await fetch(`${server.url}/health`)).json()) as { supervisor?: { recycles?: number; workers?: Array<{ tasks: number }> } };
+  console.log(`worker recycles: ${health.supervisor?.recycles}; tasks per worker now: ${health.supervisor?.workers?.map((w) => w.tasks).join(', ')}`);
   failed = report.problems.length > 0 || Object.keys(report.byStatus).some((s) => s !== '200');
   for (const p of report.problems) console.error(`  ${p}`);
 } finally {
