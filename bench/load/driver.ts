@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { projectRoot } from '../../src/model/files.js';
+import { cosine } from '../../test/helpers/server.js';
 
 export interface CorpusChunk {
   id: string;
@@ -40,18 +41,6 @@ export function watchRss(pid: number, everyMs = 100): { stop(): { peak: number; 
       return { peak: Math.max(0, ...samples), samples };
     },
   };
-}
-
-function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 /** Embeds every corpus text in a request of its own, the "computed alone" vectors loaded ones are held to. */

@@ -41,21 +41,37 @@ async function stillServes(url: string, corpus: readonly CorpusChunk[]): Promise
   return res.status === 200 && body.embeddings?.length === 8 ? undefined : `a normal request afterwards got HTTP ${res.status}`;
 }
 
+/**
+ * Runs load against a server and returns the report with the promises every scenario keeps: each
+ * request answered with an allowed status, RSS within the budget.
+ */
+async function loadAndCheck(
+  server: RunningServer,
+  corpus: readonly CorpusChunk[],
+  alone: ReadonlyMap<string, number[]>,
+  options: ScenarioOptions,
+  allowed: readonly string[],
+): Promise<ScenarioResult> {
+  const budget = await memoryBudget(server.url);
+  const report = await runLoad({ url: server.url, pid: server.proc.pid!, corpus, alone, ...options });
+  const failures: string[] = [];
+  if (Object.keys(report.byStatus).some((s) => !allowed.includes(s))) {
+    failures.push(`answers other than ${allowed.join(' and ')}: ${JSON.stringify(report.byStatus)}`);
+  }
+  if (report.transportErrors > 0) failures.push(`${report.transportErrors} requests got no answer (${report.timeouts} timeouts)`);
+  if (report.peakRss > budget) failures.push(`peak RSS ${report.peakRss} over the budget ${budget}`);
+  return { report, budget, failures };
+}
+
 export async function runSteady(
   server: RunningServer,
   corpus: readonly CorpusChunk[],
   alone: ReadonlyMap<string, number[]>,
   options: ScenarioOptions,
 ): Promise<ScenarioResult> {
-  const budget = await memoryBudget(server.url);
-  const report = await runLoad({ url: server.url, pid: server.proc.pid!, corpus, alone, ...options });
-  const failures: string[] = [];
-  const other = Object.entries(report.byStatus).filter(([s]) => s !== '200');
-  if (other.length > 0) failures.push(`non-200 answers under steady load: ${JSON.stringify(report.byStatus)}`);
-  if (report.transportErrors > 0) failures.push(`${report.transportErrors} requests got no answer (${report.timeouts} timeouts)`);
-  if (report.peakRss > budget) failures.push(`peak RSS ${report.peakRss} over the budget ${budget}`);
-  if (report.chunksOk === 0) failures.push('no chunk was embedded');
-  return { report, budget, failures };
+  const result = await loadAndCheck(server, corpus, alone, options, ['200']);
+  if (result.report.chunksOk === 0) result.failures.push('no chunk was embedded');
+  return result;
 }
 
 export async function runOverload(
@@ -64,16 +80,11 @@ export async function runOverload(
   alone: ReadonlyMap<string, number[]>,
   options: ScenarioOptions,
 ): Promise<ScenarioResult> {
-  const budget = await memoryBudget(server.url);
-  const report = await runLoad({ url: server.url, pid: server.proc.pid!, corpus, alone, ...options });
-  const failures: string[] = [];
-  const other = Object.entries(report.byStatus).filter(([s]) => s !== '200' && s !== '503');
-  if (other.length > 0) failures.push(`answers other than 200 and 503 under overload: ${JSON.stringify(report.byStatus)}`);
+  const result = await loadAndCheck(server, corpus, alone, options, ['200', '503']);
+  const { report, failures } = result;
   if (!report.byStatus['503']) failures.push('overload never got a 503: the queue bound did not engage');
   if (!report.byStatus['200']) failures.push('overload accepted nothing');
-  if (report.transportErrors > 0) failures.push(`${report.transportErrors} requests got no answer (${report.timeouts} timeouts)`);
-  if (report.peakRss > budget) failures.push(`peak RSS ${report.peakRss} over the budget ${budget}`);
   const after = await stillServes(server.url, corpus);
   if (after) failures.push(after);
-  return { report, budget, failures };
+  return result;
 }
