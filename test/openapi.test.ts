@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { postJson, startServer, type RunningServer } from './helpers/server.js';
+import { postJson, readResponse, startServer, type RunningServer } from './helpers/server.js';
 
 /**
  * Real responses, success and error, checked against the OpenAPI document the server serves:
@@ -27,15 +27,7 @@ test.after.always(async () => {
 });
 
 async function get(path: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${server.url}${path}`, { headers });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return readResponse(await fetch(`${server.url}${path}`, { headers }));
 }
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });

@@ -74,11 +74,17 @@ export async function runServerToExit(env: Record<string, string>): Promise<{ co
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
+  return readResponse(
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+  );
+}
+
+/** Status, headers, raw text and (when it parses) JSON of a response. */
+export async function readResponse(res: Response) {
   const text = await res.text();
   let json: any;
   try {
