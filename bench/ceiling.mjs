@@ -6,7 +6,10 @@
  *   corpus   — the corpus through a pool of workers × threads; feed 'rows' (pre-tokenized, the
  *              ceiling), 'texts' (tokenized in the worker, as the service does) or 'main' (tokenized
  *              on the main thread during the run); order 'planned' (length-sorted, token budget,
- *              longest first) or 'arrival32' (fixed 32 in arrival order, padded to the longest).
+ *              longest first), 'requests' (each request of the HTTP mix planned on its own from
+              estimated token counts, as the service plans) or 'arrival32' (fixed 32 in arrival
+              order, padded to the longest); optional overhead (batchOverheadTokens) and spin
+              (intra-op threads busy-wait, onnxruntime's default).
  *   shapes   — fixed [rows, seq] batches on every worker at once, for the batch-shape sweep.
  *   latency  — one short chunk and one 32-chunk request, sequentially, many times.
  *   quality  — cosine of each reference text's vector to the sentence-transformers vector.
@@ -16,12 +19,14 @@ import { buildCorpus, ROOT } from './corpus.mjs';
 import { OrtPool, MODEL_DIR } from './lib/ort-pool.mjs';
 import { median, percentile, peakRssMb, sum } from './lib/stats.mjs';
 
+import { requestMix } from './lib/mix.mjs';
+
 const { ModelTokenizer } = await import(`${ROOT}/dist/src/core/tokenizer.js`);
 const { planBatches, estimateTokens } = await import(`${ROOT}/dist/src/core/batching.js`);
 
 const job = JSON.parse(process.argv[2].startsWith("{") ? process.argv[2] : readFileSync(process.argv[2], "utf8"));
 const tokenizer = ModelTokenizer.fromFile(`${MODEL_DIR}/tokenizer.json`);
-const pool = await OrtPool.start({ workers: job.workers, threads: job.threads, variant: job.variant ?? 'fp32' });
+const pool = await OrtPool.start({ workers: job.workers, threads: job.threads, variant: job.variant ?? 'fp32', spin: job.spin ?? true });
 
 function planCorpus(rows, order, budget, maxBatch, workers) {
   if (order === 'arrival32') {
@@ -29,9 +34,21 @@ function planCorpus(rows, order, budget, maxBatch, workers) {
     for (let i = 0; i < rows.length; i += 32) out.push(Array.from({ length: Math.min(32, rows.length - i) }, (_, k) => i + k));
     return out;
   }
+  if (order === 'requests') {
+    // As the service plans: each request of the HTTP mix on its own, token counts estimated.
+    const plan = [];
+    let offset = 0;
+    for (const { chunks } of requestMix(job.corpus)) {
+      const estimates = chunks.map((c) => estimateTokens(c.content));
+      const options = { minBatchSize: 8, batchSize: maxBatch, parallelism: workers, maxBatchTokens: budget, longestFirst: true, ...(job.overhead === undefined ? {} : { batchOverheadTokens: job.overhead }) };
+      for (const b of planBatches(estimates, options)) plan.push(b.map((k) => offset + k));
+      offset += chunks.length;
+    }
+    return plan;
+  }
   return planBatches(
     rows.map((r) => r.length),
-    { minBatchSize: 1, batchSize: maxBatch, parallelism: workers, maxBatchTokens: budget, longestFirst: true },
+    { minBatchSize: 1, batchSize: maxBatch, parallelism: workers, maxBatchTokens: budget, longestFirst: true, ...(job.overhead === undefined ? {} : { batchOverheadTokens: job.overhead }) },
   );
 }
 
@@ -40,6 +57,7 @@ async function corpusJob() {
   const texts = corpus.map((c) => c.text);
   const rows = texts.map((t) => tokenizer.encode(t).ids);
   const realTokens = sum(rows.map((r) => r.length));
+  job.corpus = corpus;
   const plan = planCorpus(rows, job.order ?? 'planned', job.budget, job.maxBatch ?? 64, job.workers);
   // Warm-up: a few batches on every worker.
   await Promise.all(plan.slice(0, job.workers * 2).map((b) => pool.run({ rows: b.map((i) => rows[i]) })));
@@ -137,9 +155,8 @@ async function latencyJob() {
     await pool.run({ texts: [short] });
     times.shortWithTokenize.push(performance.now() - t0);
   }
-  // Planned as the service plans a request: by characters, tokens estimated.
-  const lengths = request.map((t) => t.length);
-  const plan = planBatches(lengths, { minBatchSize: 8, batchSize: 64, parallelism: job.workers, maxBatchTokens: job.budget, tokensOf: estimateTokens, longestFirst: true });
+  // Planned as the service plans a request: token counts estimated from the text.
+  const plan = planBatches(request.map(estimateTokens), { minBatchSize: 8, batchSize: 64, parallelism: job.workers, maxBatchTokens: job.budget, longestFirst: true });
   for (let i = 0; i < Math.max(3, Math.round(job.iterations / 5)); i++) {
     const t0 = performance.now();
     await Promise.all(plan.map((b) => pool.run({ texts: b.map((k) => request[k]) })));

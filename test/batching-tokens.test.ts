@@ -1,5 +1,6 @@
 import test from 'ava';
-import { CHARS_PER_TOKEN_ESTIMATE, DEFAULT_MAX_BATCH_TOKENS, estimateTokens, planBatches, type BatchPlanOptions } from '../src/core/batching.js';
+import fc from 'fast-check';
+import { DEFAULT_MAX_BATCH_TOKENS, estimateTokens, planBatches, type BatchPlanOptions } from '../src/core/batching.js';
 import { Embedder } from '../src/core/embedder.js';
 import { RuntimeLimits } from '../src/core/runtime-limits.js';
 import { BatchScheduler } from '../src/core/scheduler.js';
@@ -64,12 +65,53 @@ test('a single chunk over the budget still gets a batch of its own', (t) => {
   t.deepEqual(plan, [[2], [0], [1]]);
 });
 
-test('without a budget the planner is unchanged: count-based, even batches', (t) => {
-  const lengths = Array.from({ length: 130 }, (_, i) => (i * 7919) % 101);
-  t.deepEqual(planBatches(lengths, base), planBatches(lengths, { ...base, maxBatchTokens: undefined }));
-  t.deepEqual(planBatches(lengths, base).map((b) => b.length), [44, 43, 43]);
-  // A budget that does not bind changes nothing either.
-  t.deepEqual(planBatches(lengths, { ...base, maxBatchTokens: 64 * 101 }), planBatches(lengths, base));
+test('without a budget only the row cap binds', (t) => {
+  const plan = planBatches(Array<number>(130).fill(256), base);
+  t.deepEqual(plan.map((b) => b.length).sort(), [43, 43, 44]);
+  t.deepEqual(planBatches(tokenLengths(500), { ...base, maxBatchTokens: undefined }), planBatches(tokenLengths(500), base));
+});
+
+test('an outlier gets a small batch of its own instead of making its neighbours pad', (t) => {
+  const lengths = [...Array<number>(15).fill(20), 250];
+  const plan = planBatches(lengths, { ...base, parallelism: 1, maxBatchTokens: 1024 });
+  t.deepEqual(plan, [Array.from({ length: 15 }, (_, i) => i), [15]]);
+});
+
+/** Every way to cut a sorted list into runs, for checking the planner against brute force. */
+function* cuttings(n: number): Generator<number[]> {
+  for (let mask = 0; mask < 2 ** (n - 1); mask++) {
+    const sizes: number[] = [];
+    let run = 1;
+    for (let i = 0; i < n - 1; i++) {
+      if (mask & (2 ** i)) {
+        sizes.push(run);
+        run = 1;
+      } else run++;
+    }
+    sizes.push(run);
+    yield sizes;
+  }
+}
+
+test('the plan is the cheapest cutting of the sorted chunks (brute force on small requests)', (t) => {
+  const overhead = 32;
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 1, max: 256 }), { minLength: 1, maxLength: 9 }), fc.integer({ min: 256, max: 2048 }), fc.integer({ min: 1, max: 9 }), (lengths, budget, maxRows) => {
+      const options = { minBatchSize: 1, batchSize: maxRows, parallelism: 1, maxBatchTokens: budget, batchOverheadTokens: overhead };
+      const work = (runs: number[][]) => runs.reduce((sum, run) => sum + run.length * Math.max(...run) + overhead, 0);
+      const plan = planBatches(lengths, options).map((b) => b.map((i) => lengths[i]!));
+      const sorted = [...lengths].sort((a, b) => a - b);
+      let best = Number.POSITIVE_INFINITY;
+      for (const sizes of cuttings(sorted.length)) {
+        let at = 0;
+        const runs = sizes.map((size) => sorted.slice(at, (at += size)));
+        if (runs.every((run) => run.length <= maxRows && (run.length === 1 || run.length * Math.max(...run) <= budget))) best = Math.min(best, work(runs));
+      }
+      return Math.abs(work(plan) - best) < 1e-3;
+    }),
+    { numRuns: 300 },
+  );
+  t.pass();
 });
 
 test('longestFirst dispatches the most expensive batches first, the cheapest last', (t) => {
@@ -85,12 +127,15 @@ test('longestFirst dispatches the most expensive batches first, the cheapest las
   for (let i = 1; i < costs.length; i++) t.true(costs[i]! <= costs[i - 1]!, `batch ${i} costs more than batch ${i - 1}`);
 });
 
-test('lengths in characters are budgeted through an estimate of their tokens', (t) => {
-  t.is(estimateTokens(0), 2);
-  t.is(estimateTokens(Math.round(10 * CHARS_PER_TOKEN_ESTIMATE)), 12);
-  t.is(estimateTokens(1_000_000), 256);
-  // 40 chunks of 2,000 characters: each estimated at the 256-token cap, so the default budget bounds the rows.
-  const plan = planBatches(Array(40).fill(2000), { ...base, maxBatchTokens: DEFAULT_MAX_BATCH_TOKENS, tokensOf: estimateTokens });
+test('token counts are estimated from the text without tokenizing', (t) => {
+  t.is(estimateTokens(''), 2);
+  // Words of up to four characters are one piece, punctuation is a piece of its own, spaces nothing.
+  t.is(estimateTokens('the cat sat.'), 2 + 3 + 1);
+  t.is(estimateTokens('const x = f(a, b);'), 2 + 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1);
+  t.is(estimateTokens('internationalization'), 2 + 5);
+  t.is(estimateTokens('word '.repeat(100_000)), 256, 'capped at the model length, and stops scanning there');
+  // 40 long chunks: each estimated at the 256-token cap, so the default budget bounds the rows.
+  const plan = planBatches(Array(40).fill(estimateTokens('x '.repeat(2000))), { ...base, maxBatchTokens: DEFAULT_MAX_BATCH_TOKENS });
   t.true(plan.every((b) => b.length * 256 <= DEFAULT_MAX_BATCH_TOKENS));
   t.is(plan.flat().length, 40);
 });
@@ -104,14 +149,14 @@ test('the embedder sends budgeted batches, longest first, and puts results back 
     submitted.push(texts);
     const vectors = new Float32Array(texts.length * dims);
     texts.forEach((text, row) => vectors.fill(text.length, row * dims, (row + 1) * dims));
-    return { vectors, tokens: new Uint16Array(texts.map((x) => estimateTokens(x.length))), truncated: new Uint8Array(texts.length) };
+    return { vectors, tokens: new Uint16Array(texts.map((x) => estimateTokens(x))), truncated: new Uint8Array(texts.length) };
   }, limits);
   const embedder = new Embedder(scheduler, limits, dims, 1024);
   const texts = Array.from({ length: 50 }, (_, i) => 'x'.repeat(((i * 37) % 50) * 20 + 1));
   const out = await embedder.embed(texts);
   for (let i = 0; i < texts.length; i++) t.is(out.vectors[i * dims], texts[i]!.length, `chunk ${i}`);
   for (const batch of submitted) {
-    t.true(batch.length === 1 || batch.length * Math.max(...batch.map((x) => estimateTokens(x.length))) <= 1024, 'batch within the budget');
+    t.true(batch.length === 1 || batch.length * Math.max(...batch.map((x) => estimateTokens(x))) <= 1024, 'batch within the budget');
   }
   t.true(Math.max(...submitted[0]!.map((x) => x.length)) >= Math.max(...submitted[submitted.length - 1]!.map((x) => x.length)), 'longest first');
 });

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 
-const { graph, tokenizerPath, threads, dist } = workerData;
+const { graph, tokenizerPath, threads, dist, spin = true } = workerData;
 const { ModelTokenizer } = await import(`${dist}/src/core/tokenizer.js`);
 const { meanPoolNormalize } = await import(`${dist}/src/core/pooling.js`);
 const DIMS = 384;
@@ -17,6 +17,8 @@ const session = await ort.InferenceSession.create(graph, {
   interOpNumThreads: 1,
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
+  // With spinning off, idle intra-op threads sleep instead of busy-waiting (matters when threads outnumber cores).
+  extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } },
 });
 const tokenizer = ModelTokenizer.fromFile(tokenizerPath);
 

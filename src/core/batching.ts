@@ -1,8 +1,6 @@
-import { clamp } from './runtime-limits.js';
-
 /**
  * Default cap on one batch's padded tokens (rows × its longest row). Measured with this model on
- * 2 Zen 4 cores, 2 workers × 1 thread (BENCHMARKS.md, "Token budget" and "Batch shape"): on the
+ * 2 AMD EPYC cores (Zen 3, AVX2), 2 workers × 1 thread (BENCHMARKS.md, "Token budget" and "Batch shape"): on the
  * benchmark corpus the CPU per chunk was 90 ms at 512 and 1,024 tokens, 97 at 2,048, 107 at 4,096,
  * 114 at 8,192 and 119 uncapped, with peak RSS 0.56 GB at 1,024 against 0.72 GB at 2,048 and
  * 2.4 GB uncapped; fixed shapes agree (the cost per token rises from 2,048 padded tokens per batch
@@ -12,25 +10,55 @@ import { clamp } from './runtime-limits.js';
 export const DEFAULT_MAX_BATCH_TOKENS = 1024;
 
 /**
- * Characters per word piece assumed when the planner estimates a chunk's tokens from its length.
- * Measured on the benchmark corpus (code and markdown prose): median 3.5 chars per word piece for
- * code, 3.0 for prose, 5th percentiles 2.8 and 1.9. 2.5 sits below most texts, so an estimate is
- * usually high and a batch usually stays under its budget; text denser than that (CJK, symbol runs)
- * can exceed the budget by at most 2.5× (one char per piece), never the 256-token row cap.
+ * Characters per word piece inside a word, for the estimate below. The estimate counts what BERT's
+ * pre-tokenizer does (runs of letters and digits, each punctuation mark on its own) and cuts each
+ * word into pieces of this many characters. Fitted on the benchmark corpus (code and prose, exact
+ * counts from the real tokenizer): 4 puts the median estimate at 1.07× the real count, 5th
+ * percentile 0.92×, 95th 1.26×; characters alone (the first planner, 2.5 per piece) spread far
+ * wider because code and prose differ, and batches sorted by them padded 1.10× instead of 1.07×.
  */
-export const CHARS_PER_TOKEN_ESTIMATE = 2.5;
+export const WORD_PIECE_CHARS = 4;
 
 /** [CLS] … [SEP] and the model's max_seq_length, as in tokenizer.ts (kept here so the planner stays pure). */
 const SPECIAL_TOKENS = 2;
 const MAX_TOKENS = 256;
 
-/** A chunk's expected word pieces from its length in UTF-16 code units, [CLS] and [SEP] included. */
-export function estimateTokens(chars: number): number {
-  return Math.min(MAX_TOKENS, SPECIAL_TOKENS + Math.ceil(chars / CHARS_PER_TOKEN_ESTIMATE));
+/**
+ * A text's expected word pieces, [CLS] and [SEP] included, without tokenizing: one pass over the
+ * characters that stops at the 256-token cap, about 50 times cheaper than the real tokenizer, so it
+ * can run on the main thread for every chunk of a 50,000-chunk request.
+ */
+export function estimateTokens(text: string): number {
+  let tokens = SPECIAL_TOKENS;
+  let word = 0;
+  for (let i = 0; i < text.length && tokens < MAX_TOKENS; i++) {
+    const c = text.charCodeAt(i);
+    // Letters and digits, and non-ASCII below the CJK blocks (accented Latin, Greek, Cyrillic…), build words.
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 0xc0 && c < 0x3000)) {
+      word++;
+      continue;
+    }
+    if (word > 0) {
+      tokens += 1 + Math.floor((word - 1) / WORD_PIECE_CHARS);
+      word = 0;
+    }
+    // Whitespace separates; every other character (punctuation, symbols, CJK) is a piece of its own.
+    if (c > 32 && c !== 0xa0) tokens++;
+  }
+  if (word > 0) tokens += 1 + Math.floor((word - 1) / WORD_PIECE_CHARS);
+  return Math.min(MAX_TOKENS, tokens);
 }
 
+/**
+ * What one more batch costs besides its padded tokens, in tokens of model work: the worker round
+ * trip, the session call, and smaller matrix products running below full speed. The planner trades
+ * it against padding: a higher value gives fewer, fuller batches that pad more. Chosen from the
+ * benchmark (BENCHMARKS.md, "Batch overhead").
+ */
+export const DEFAULT_BATCH_OVERHEAD_TOKENS = 32;
+
 export interface BatchPlanOptions {
-  /** Smallest batch worth a worker round trip (EMBEDDING_MIN_BATCH_SIZE). */
+  /** Smallest batch worth splitting a request for parallelism (EMBEDDING_MIN_BATCH_SIZE). */
   minBatchSize: number;
   /** Current upper bound on chunks per batch. */
   batchSize: number;
@@ -41,8 +69,8 @@ export interface BatchPlanOptions {
    * model computes). No cap when absent. A single chunk over the budget still gets a batch of its own.
    */
   maxBatchTokens?: number;
-  /** The tokens a chunk of a given length is expected to have; by default the lengths are tokens. */
-  tokensOf?: (length: number) => number;
+  /** DEFAULT_BATCH_OVERHEAD_TOKENS unless given: the cost of one more batch, in tokens. */
+  batchOverheadTokens?: number;
   /**
    * Order the batches most expensive first (the order to dispatch them in), so the last batches to
    * run are the cheapest and no worker is left with one long batch while the others idle. By default
@@ -52,58 +80,65 @@ export interface BatchPlanOptions {
 }
 
 /**
- * Splits a request's chunks into batches, as lists of chunk indices. Chunks are ordered by length
- * first so each batch pads to a length close to its members' own, and the request is cut into
- * evenly sized batches so every worker gets a share instead of one full batch and a remainder.
- * A batch over the token budget is then cut further, from its long end, into the fewest pieces
- * that each fit the budget.
+ * Splits a request's chunks into batches, as lists of chunk indices, from each chunk's token count
+ * (exact or estimated). Chunks are sorted by length and cut into runs of neighbours; of all such
+ * cuttings within the row and token caps, the planner takes the one with the least model work:
+ * padded tokens plus a fixed overhead per batch (dynamic programming, O(chunks × batchSize)). So
+ * chunks of similar length share a batch and an outlier gets a small batch of its own instead of
+ * making its neighbours pad. A request big enough is then split at least `parallelism` ways, so
+ * every worker gets a share.
  */
-export function planBatches(lengths: readonly number[], options: BatchPlanOptions): number[][] {
-  const total = lengths.length;
+export function planBatches(tokens: readonly number[], options: BatchPlanOptions): number[][] {
+  const total = tokens.length;
   if (total === 0) return [];
-  const order = Array.from({ length: total }, (_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
-  const upper = Math.max(1, options.batchSize);
-  const size = clamp(Math.ceil(total / Math.max(1, options.parallelism)), Math.min(options.minBatchSize, upper), upper);
-  const count = Math.ceil(total / size);
-  const base = Math.floor(total / count);
-  const larger = total % count;
-  const tokensOf = options.tokensOf ?? ((length: number) => length);
-  const budget = options.maxBatchTokens;
-  const batches: number[][] = [];
-  let start = 0;
-  for (let b = 0; b < count; b++) {
-    const length = base + (b < larger ? 1 : 0);
-    const batch = order.slice(start, start + length);
-    start += length;
-    if (budget === undefined) batches.push(batch);
-    else batches.push(...splitToBudget(batch, (i) => Math.max(1, tokensOf(lengths[i]!)), budget));
+  const order = Array.from({ length: total }, (_, i) => i).sort((a, b) => tokens[a]! - tokens[b]! || a - b);
+  const sorted = order.map((i) => Math.max(1, tokens[i]!));
+  const maxRows = Math.max(1, options.batchSize);
+  const budget = options.maxBatchTokens ?? Number.POSITIVE_INFINITY;
+  const overhead = options.batchOverheadTokens ?? DEFAULT_BATCH_OVERHEAD_TOKENS;
+
+  // cost[j]: least work for the first j sorted chunks; start[j]: where the last batch of that plan begins.
+  const cost = new Float64Array(total + 1).fill(Number.POSITIVE_INFINITY);
+  const start = new Int32Array(total + 1);
+  cost[0] = 0;
+  for (let end = 1; end <= total; end++) {
+    const padTo = sorted[end - 1]!;
+    for (let from = end - 1; from >= 0 && end - from <= maxRows; from--) {
+      const rows = end - from;
+      if (rows > 1 && rows * padTo > budget) break;
+      // The last term only breaks ties, towards even batches: equal chunks split 50/50, not 64/36.
+      const work = cost[from]! + rows * padTo + overhead + rows * rows * 1e-6;
+      if (work < cost[end]!) {
+        cost[end] = work;
+        start[end] = from;
+      }
+    }
   }
+  const ranges: Array<[number, number]> = [];
+  for (let end = total; end > 0; end = start[end]!) ranges.push([start[end]!, end]);
+  ranges.reverse();
+
+  // Parallelism: split the batch with the most rows in two until every worker has a share, as long
+  // as the request holds at least minBatchSize chunks per share.
+  const minSize = Math.max(1, Math.min(options.minBatchSize, maxRows));
+  const wanted = Math.min(Math.max(1, options.parallelism), Math.ceil(total / minSize));
+  while (ranges.length < wanted) {
+    let widest = 0;
+    for (let r = 1; r < ranges.length; r++) if (ranges[r]![1] - ranges[r]![0] > ranges[widest]![1] - ranges[widest]![0]) widest = r;
+    const [from, end] = ranges[widest]!;
+    if (end - from < 2) break;
+    const middle = from + Math.ceil((end - from) / 2);
+    ranges.splice(widest, 1, [from, middle], [middle, end]);
+  }
+
+  const batches = ranges.map(([from, end]) => order.slice(from, end));
   if (options.longestFirst) {
-    const cost = (batch: number[]) => batch.length * tokensOf(lengths[batch[batch.length - 1]!]!);
+    const work = (range: [number, number]) => (range[1] - range[0]) * sorted[range[1] - 1]!;
     // Stable sort: equal costs keep their length order.
-    return batches
-      .map((batch, position) => ({ batch, position, cost: cost(batch) }))
-      .sort((a, b) => b.cost - a.cost || b.position - a.position)
+    return ranges
+      .map((range, position) => ({ batch: batches[position]!, position, work: work(range) }))
+      .sort((a, b) => b.work - a.work || b.position - a.position)
       .map((entry) => entry.batch);
   }
   return batches;
-}
-
-/**
- * Cuts a batch sorted by length into consecutive pieces of at most `budget` padded tokens, filling
- * each from the long end (where rows cost most), so the fewest pieces result; the remainder is the
- * piece of the shortest chunks. Pieces are returned shortest first.
- */
-function splitToBudget(batch: number[], tokens: (index: number) => number, budget: number): number[][] {
-  const longest = tokens(batch[batch.length - 1]!);
-  if (batch.length * longest <= budget) return [batch];
-  const pieces: number[][] = [];
-  let end = batch.length;
-  while (end > 0) {
-    const padTo = tokens(batch[end - 1]!);
-    const rows = Math.max(1, Math.min(end, Math.floor(budget / padTo)));
-    pieces.push(batch.slice(end - rows, end));
-    end -= rows;
-  }
-  return pieces.reverse();
 }

@@ -1,4 +1,5 @@
 import type { BatchResult } from '../workers/batch-result.js';
+import { linkedAbortController } from './abort.js';
 import { DEFAULT_MAX_BATCH_TOKENS, estimateTokens, planBatches } from './batching.js';
 import { embedInOrder, type EmbeddedWindow, type OrderedEmbedOptions } from './ordered-embed.js';
 import type { RuntimeLimits } from './runtime-limits.js';
@@ -30,7 +31,7 @@ export class Embedder {
     private readonly scheduler: BatchScheduler<BatchResult>,
     private readonly limits: RuntimeLimits,
     readonly dims: number,
-    /** EMBEDDING_MAX_BATCH_TOKENS: most padded tokens in one batch, estimated from characters. */
+    /** EMBEDDING_MAX_BATCH_TOKENS: most padded tokens in one batch, from estimated token counts. */
     private readonly maxBatchTokens = DEFAULT_MAX_BATCH_TOKENS,
   ) {}
 
@@ -45,22 +46,18 @@ export class Embedder {
       tokens: new Uint16Array(count),
       truncated: new Uint8Array(count),
     };
-    const plan = planBatches(
-      texts.map((t) => t.length),
-      {
-        minBatchSize: this.limits.minBatchSize,
-        batchSize: this.limits.batchSize,
-        parallelism: this.limits.concurrency,
-        // Lengths are characters; the budget is in tokens, estimated without tokenizing (issue 5).
-        maxBatchTokens: this.maxBatchTokens,
-        tokensOf: estimateTokens,
-        longestFirst: true,
-      },
-    );
+    // Token counts are estimated: the workers tokenize, so the main thread never does (issue 5).
+    const plan = planBatches(texts.map(estimateTokens), {
+      minBatchSize: this.limits.minBatchSize,
+      batchSize: this.limits.batchSize,
+      parallelism: this.limits.concurrency,
+      maxBatchTokens: this.maxBatchTokens,
+      longestFirst: true,
+    });
     // One failed batch fails the request, so its other batches are withdrawn rather than left to run.
-    const abandon = new AbortController();
+    const { controller: abandon, unlink } = linkedAbortController(signal);
     const owner = {};
-    const batchSignal = signal ? AbortSignal.any([signal, abandon.signal]) : abandon.signal;
+    const batchSignal = abandon.signal;
     try {
       await Promise.all(
         plan.map(async (indices, b) => {
@@ -81,6 +78,8 @@ export class Embedder {
     } catch (error) {
       abandon.abort(error);
       throw error;
+    } finally {
+      unlink();
     }
     return out;
   }

@@ -1,4 +1,5 @@
 import type { BatchResult } from '../workers/batch-result.js';
+import { linkedAbortController } from './abort.js';
 import { estimateTokens, planBatches } from './batching.js';
 import { BatchFailedError } from './embedder.js';
 import type { RuntimeLimits } from './runtime-limits.js';
@@ -17,7 +18,7 @@ export interface EmbeddedWindow {
 export interface OrderedEmbedOptions {
   /** Chunks per window; by default four rounds of full batches on every worker. */
   windowSize?: number;
-  /** Most padded tokens per batch, estimated from characters, as embed() plans (EMBEDDING_MAX_BATCH_TOKENS). */
+  /** Most padded tokens per batch, from estimated token counts, as embed() plans (EMBEDDING_MAX_BATCH_TOKENS). */
   maxBatchTokens?: number;
 }
 
@@ -39,8 +40,8 @@ export async function* embedInOrder(
 ): AsyncGenerator<EmbeddedWindow, void, undefined> {
   const total = texts.length;
   const windowSize = Math.max(1, options.windowSize ?? Math.max(256, limits.maxBatchSize * limits.maxConcurrency * 4));
-  const abandon = new AbortController();
-  const batchSignal = signal ? AbortSignal.any([signal, abandon.signal]) : abandon.signal;
+  const { controller: abandon, unlink } = linkedAbortController(signal);
+  const batchSignal = abandon.signal;
   const owner = {};
   let batchesPlanned = 0;
 
@@ -53,12 +54,12 @@ export async function* embedInOrder(
       tokens: new Uint16Array(count),
       truncated: new Uint8Array(count),
     };
-    const lengths = Array.from({ length: count }, (_, i) => texts[offset + i]!.length);
-    const plan = planBatches(lengths, {
+    const estimates = Array.from({ length: count }, (_, i) => estimateTokens(texts[offset + i]!));
+    const plan = planBatches(estimates, {
       minBatchSize: limits.minBatchSize,
       batchSize: limits.batchSize,
       parallelism: limits.concurrency,
-      ...(options.maxBatchTokens === undefined ? {} : { maxBatchTokens: options.maxBatchTokens, tokensOf: estimateTokens }),
+      ...(options.maxBatchTokens === undefined ? {} : { maxBatchTokens: options.maxBatchTokens }),
       longestFirst: true,
     });
     const first = batchesPlanned;
@@ -109,5 +110,6 @@ export async function* embedInOrder(
   } finally {
     // A failure, or a consumer that stopped early: withdraw whatever is still queued.
     if (!finished) abandon.abort(new Error('the ordered embedding stream was closed early'));
+    unlink();
   }
 }

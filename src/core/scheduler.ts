@@ -26,6 +26,8 @@ export interface SchedulerOptions {
 interface Job<T> {
   texts: string[];
   signal: AbortSignal | undefined;
+  /** Its listener on `signal`, removed when the job leaves the queue so the signal does not keep the texts alive. */
+  onAbort: () => void;
   resolve: (value: T) => void;
   reject: (reason: unknown) => void;
 }
@@ -93,10 +95,10 @@ export class BatchScheduler<T> {
   submit(owner: object, texts: string[], signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const job: Job<T> = { texts, signal, resolve, reject };
-      // Every batch of a request listens on the request's one signal: that is not a leak.
+      const job: Job<T> = { texts, signal, onAbort: () => this.#cancel(owner, job), resolve, reject };
+      // Every waiting batch of a request listens on the request's one signal: that is not a leak.
       if (signal) setMaxListeners(0, signal);
-      signal?.addEventListener('abort', () => this.#cancel(owner, job), { once: true });
+      signal?.addEventListener('abort', job.onAbort, { once: true });
       const queue = this.#queues.get(owner);
       if (queue) queue.push(job);
       else this.#queues.set(owner, [job]);
@@ -124,6 +126,7 @@ export class BatchScheduler<T> {
     if (first.done) return undefined;
     const [owner, queue] = first.value;
     const job = queue.shift()!;
+    job.signal?.removeEventListener('abort', job.onAbort);
     // Move this request to the back of the line; drop it once it has nothing left waiting.
     this.#queues.delete(owner);
     if (queue.length > 0) this.#queues.set(owner, queue);
