@@ -1,13 +1,14 @@
 /**
  * Default cap on one batch's padded tokens (rows × its longest row). Measured with this model on
- * 2 AMD EPYC cores (Zen 3, AVX2), 2 workers × 1 thread (BENCHMARKS.md, "Token budget" and "Batch shape"): on the
- * benchmark corpus the CPU per chunk was 90 ms at 512 and 1,024 tokens, 97 at 2,048, 107 at 4,096,
- * 114 at 8,192 and 119 uncapped, with peak RSS 0.56 GB at 1,024 against 0.72 GB at 2,048 and
- * 2.4 GB uncapped; fixed shapes agree (the cost per token rises from 2,048 padded tokens per batch
- * at 64 and 128 tokens per row). Smaller batches also pad less (1.10× the real tokens against
- * 1.14× at 2,048). 1,024 is the largest budget on the cheap plateau.
+ * 2 AMD EPYC cores (Zen 3, AVX2), 2 workers × 1 thread, the benchmark's requests planned as the
+ * service plans them (BENCHMARKS.md): with the first planner, CPU per chunk was flat from 512 to
+ * 1,024 tokens and rose above (+8% at 2,048, +19% at 4,096, +33% uncapped), and so did memory
+ * (0.56 GB at 1,024, 2.4 GB uncapped); fixed shapes agree. With the least-work planner, 512 ran the
+ * corpus at 24.0 chunks/s against 23.0 at 1,024 and 23.0 at 256, with 0.50 GB against 0.58 GB peak
+ * RSS: the products of a smaller batch stay in cache, and the planner pads less when it can cut
+ * finer.
  */
-export const DEFAULT_MAX_BATCH_TOKENS = 1024;
+export const DEFAULT_MAX_BATCH_TOKENS = 512;
 
 /**
  * Characters per word piece inside a word, for the estimate below. The estimate counts what BERT's
@@ -51,11 +52,14 @@ export function estimateTokens(text: string): number {
 
 /**
  * What one more batch costs besides its padded tokens, in tokens of model work: the worker round
- * trip, the session call, and smaller matrix products running below full speed. The planner trades
- * it against padding: a higher value gives fewer, fuller batches that pad more. Chosen from the
- * benchmark (BENCHMARKS.md, "Batch overhead").
+ * trip, the session call, and every weight matrix streamed through the cache once more (88 MB per
+ * pass, whatever the batch's size). The planner trades it against padding: a higher value gives
+ * fewer, fuller batches that pad more. Measured on the benchmark corpus (2×1, budget 1,024): 0, 4,
+ * 8, 16 and 32 ran within 4% of each other (one chunk per batch, at 0, was fastest on this corpus of
+ * mostly long chunks); 8 keeps short chunks together, where a batch of one would waste the weight
+ * pass on a few tokens.
  */
-export const DEFAULT_BATCH_OVERHEAD_TOKENS = 32;
+export const DEFAULT_BATCH_OVERHEAD_TOKENS = 8;
 
 export interface BatchPlanOptions {
   /** Smallest batch worth splitting a request for parallelism (EMBEDDING_MIN_BATCH_SIZE). */
