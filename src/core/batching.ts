@@ -3,10 +3,10 @@
  * 2 AMD EPYC cores (Zen 3, AVX2), 2 workers × 1 thread, the benchmark's requests planned as the
  * service plans them (BENCHMARKS.md): with the first planner, CPU per chunk was flat from 512 to
  * 1,024 tokens and rose above (+8% at 2,048, +19% at 4,096, +33% uncapped), and so did memory
- * (0.56 GB at 1,024, 2.4 GB uncapped); fixed shapes agree. With the least-work planner, 512 ran the
- * corpus at 24.0 chunks/s against 23.0 at 1,024 and 23.0 at 256, with 0.50 GB against 0.58 GB peak
- * RSS: the products of a smaller batch stay in cache, and the planner pads less when it can cut
- * finer.
+ * (0.56 GB at 1,024, 2.4 GB uncapped); fixed shapes agree. With the least-work planner (bench of
+ * 2026-11-26) 512 cost 79.3 CPU ms per chunk against 83.1 at 1,024, 83.8 at 256 and 89–95 above
+ * 2,048, with 0.51 GB peak RSS against 0.58 GB at 1,024: the products of a smaller batch stay in
+ * cache, and the planner pads less when it can cut finer.
  */
 export const DEFAULT_MAX_BATCH_TOKENS = 512;
 
@@ -26,7 +26,7 @@ const MAX_TOKENS = 256;
 
 /**
  * A text's expected word pieces, [CLS] and [SEP] included, without tokenizing: one pass over the
- * characters that stops at the 256-token cap, about 50 times cheaper than the real tokenizer, so it
+ * characters that stops at the 256-token cap, about 100 times cheaper than the real tokenizer, so it
  * can run on the main thread for every chunk of a 50,000-chunk request.
  */
 export function estimateTokens(text: string): number {
