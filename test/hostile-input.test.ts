@@ -161,6 +161,17 @@ test.serial('a slow-drip body is cut off with 408 JSON once the request timeout 
   const { status, body } = jsonBodyOf(raw);
   t.is(status, 408);
   t.is(body.error.code, 'request_timeout');
+  // Documented for both POST routes, as the error shape every other 4xx uses.
+  const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as any;
+  for (const path of ['/embed', '/v1/embeddings']) t.regex(doc.paths[path].post.responses['408'].description, /request_timeout/);
+  t.deepEqual(Object.keys(body.error).sort(), ['code', 'message']);
+});
+
+test.serial('headers over the size limit get a 431 JSON answer', async (t) => {
+  const raw = await rawExchange((socket) => socket.write(`POST /embed HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(64 * 1024)}\r\n\r\n`));
+  const { status, body } = jsonBodyOf(raw);
+  t.is(status, 431);
+  t.is(body.error.code, 'headers_too_large');
 });
 
 test.serial('malformed HTTP gets a 400 JSON answer', async (t) => {

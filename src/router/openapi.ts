@@ -23,8 +23,17 @@ const withRetryAfter = <T extends object>(response: T) => ({
   ...response,
   headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
 });
+/**
+ * Answered by the HTTP server itself (http-server.ts, clientError) before a request reaches a route,
+ * so without X-Request-Id, and the connection closes after them.
+ */
+const connectionErrors = {
+  '408': error('The request line, headers and body were not all received within EMBEDDING_REQUEST_TIMEOUT_MS (request_timeout); sent before routing, without X-Request-Id, and the connection closes'),
+  '431': error('Request headers too large (headers_too_large); sent before routing, without X-Request-Id, and the connection closes'),
+};
 const withRequestId = (operation: { responses: Record<string, object> }) => {
-  for (const response of Object.values(operation.responses)) {
+  for (const [status, response] of Object.entries(operation.responses)) {
+    if (status in connectionErrors) continue;
     (response as { headers?: object }).headers = {
       'X-Request-Id': { description: 'The request id: the incoming X-Request-Id when it is plain, else a fresh UUID', schema: { type: 'string' } },
       ...(response as { headers?: object }).headers,
@@ -89,6 +98,7 @@ export function openApiDocument(version: string, options: OpenApiOptions) {
               `Body larger than EMBEDDING_MAX_BODY_BYTES (payload_too_large), more than ${limits.maxChunks} chunks (too_many_chunks, EMBEDDING_MAX_CHUNKS_PER_REQUEST) or a chunk's content over ${limits.maxChunkChars} characters (chunk_too_large, EMBEDDING_MAX_CHUNK_CHARS; the message names its index and chunk_id)`,
             ),
             '415': error('Body is not application/json'),
+            ...connectionErrors,
             '500': error('A batch failed; no partial result is returned'),
             '503': withRetryAfter(
               error(
@@ -112,6 +122,7 @@ export function openApiDocument(version: string, options: OpenApiOptions) {
             ...unauthorized(openAiError),
             '413': openAiError('Body over EMBEDDING_MAX_BODY_BYTES, too many inputs or an input over EMBEDDING_MAX_CHUNK_CHARS'),
             '415': openAiError('Body is not application/json'),
+            ...connectionErrors,
             '500': openAiError('A batch failed; no partial result is returned'),
             '503': withRetryAfter(openAiError('Model still loading or the queue is full; Retry-After set')),
           },
