@@ -7,9 +7,9 @@
  *              ceiling), 'texts' (tokenized in the worker, as the service does) or 'main' (tokenized
  *              on the main thread during the run); order 'planned' (length-sorted, token budget,
  *              longest first), 'requests' (each request of the HTTP mix planned on its own from
-              estimated token counts, as the service plans) or 'arrival32' (fixed 32 in arrival
-              order, padded to the longest); optional overhead (batchOverheadTokens) and spin
-              (intra-op threads busy-wait, onnxruntime's default).
+ *              estimated token counts, as the service plans) or 'arrival32' (fixed 32 in arrival
+ *              order, padded to the longest); optional overhead (batchOverheadTokens) and spin
+ *              (intra-op threads busy-wait, onnxruntime's default).
  *   shapes   — fixed [rows, seq] batches on every worker at once, for the batch-shape sweep.
  *   latency  — one short chunk and one 32-chunk request, sequentially, many times.
  *   quality  — cosine of each reference text's vector to the sentence-transformers vector.
@@ -17,9 +17,8 @@
 import { readFileSync } from 'node:fs';
 import { buildCorpus, ROOT } from './corpus.mjs';
 import { OrtPool, MODEL_DIR } from './lib/ort-pool.mjs';
+import { planEachRequest, requestMix } from './lib/mix.mjs';
 import { median, percentile, peakRssMb, sum } from './lib/stats.mjs';
-
-import { requestMix } from './lib/mix.mjs';
 
 const { ModelTokenizer } = await import(`${ROOT}/dist/src/core/tokenizer.js`);
 const { planBatches, estimateTokens } = await import(`${ROOT}/dist/src/core/batching.js`);
@@ -28,27 +27,20 @@ const job = JSON.parse(process.argv[2].startsWith("{") ? process.argv[2] : readF
 const tokenizer = ModelTokenizer.fromFile(`${MODEL_DIR}/tokenizer.json`);
 const pool = await OrtPool.start({ workers: job.workers, threads: job.threads, variant: job.variant ?? 'fp32', spin: job.spin ?? true });
 
-function planCorpus(rows, order, budget, maxBatch, workers) {
+function planCorpus(corpus, rows, order, budget, maxBatch, workers) {
   if (order === 'arrival32') {
     const out = [];
     for (let i = 0; i < rows.length; i += 32) out.push(Array.from({ length: Math.min(32, rows.length - i) }, (_, k) => i + k));
     return out;
   }
+  const options = { batchSize: maxBatch, parallelism: workers, maxBatchTokens: budget, longestFirst: true, ...(job.overhead === undefined ? {} : { batchOverheadTokens: job.overhead }) };
   if (order === 'requests') {
     // As the service plans: each request of the HTTP mix on its own, token counts estimated.
-    const plan = [];
-    let offset = 0;
-    for (const { chunks } of requestMix(job.corpus)) {
-      const estimates = chunks.map((c) => estimateTokens(c.content));
-      const options = { minBatchSize: 8, batchSize: maxBatch, parallelism: workers, maxBatchTokens: budget, longestFirst: true, ...(job.overhead === undefined ? {} : { batchOverheadTokens: job.overhead }) };
-      for (const b of planBatches(estimates, options)) plan.push(b.map((k) => offset + k));
-      offset += chunks.length;
-    }
-    return plan;
+    return planEachRequest(requestMix(corpus), (indices) => planBatches(indices.map((i) => estimateTokens(corpus[i].text)), { ...options, minBatchSize: 8 }));
   }
   return planBatches(
     rows.map((r) => r.length),
-    { minBatchSize: 1, batchSize: maxBatch, parallelism: workers, maxBatchTokens: budget, longestFirst: true, ...(job.overhead === undefined ? {} : { batchOverheadTokens: job.overhead }) },
+    { ...options, minBatchSize: 1 },
   );
 }
 
@@ -57,8 +49,7 @@ async function corpusJob() {
   const texts = corpus.map((c) => c.text);
   const rows = texts.map((t) => tokenizer.encode(t).ids);
   const realTokens = sum(rows.map((r) => r.length));
-  job.corpus = corpus;
-  const plan = planCorpus(rows, job.order ?? 'planned', job.budget, job.maxBatch ?? 64, job.workers);
+  const plan = planCorpus(corpus, rows, job.order ?? 'planned', job.budget, job.maxBatch ?? 64, job.workers);
   // Warm-up: a few batches on every worker.
   await Promise.all(plan.slice(0, job.workers * 2).map((b) => pool.run({ rows: b.map((i) => rows[i]) })));
   const reps = [];

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import os from 'node:os';
 import { buildCorpus, ROOT } from './corpus.mjs';
 import { drive, idleLatency, startChild } from './lib/http.mjs';
-import { requestMix } from './lib/mix.mjs';
+import { planEachRequest, requestMix } from './lib/mix.mjs';
 import { median, percentile, sum, treePeakRssMb } from './lib/stats.mjs';
 
 const args = process.argv.slice(2);
@@ -199,16 +199,7 @@ const requests = requestMix(corpus);
 const bodies = requests.map((r) => JSON.stringify(r));
 const padOf = (batches) => sum(batches.map((b) => b.length * Math.max(...b.map((i) => tokens[i]))));
 const overBudget = (batches) => batches.filter((b) => b.length * Math.max(...b.map((i) => tokens[i])) > BUDGET).length;
-function perRequest(plan) {
-  const batches = [];
-  let offset = 0;
-  for (const r of requests) {
-    const idx = r.chunks.map((_, k) => offset + k);
-    for (const b of plan(idx)) batches.push(b.map((k) => idx[k]));
-    offset += r.chunks.length;
-  }
-  return batches;
-}
+const perRequest = (plan) => planEachRequest(requests, plan);
 const chars = texts.map((t) => t.length);
 const estimates = texts.map(estimateTokens);
 const padding = [

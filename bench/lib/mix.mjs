@@ -14,3 +14,19 @@ export function requestMix(corpus) {
   }
   return requests;
 }
+
+/**
+ * Batches for each request planned on its own, as the service plans: `plan(indices)` gets the
+ * corpus indices of one request's chunks and returns batches of positions within it; the result
+ * holds corpus indices.
+ */
+export function planEachRequest(requests, plan) {
+  const batches = [];
+  let offset = 0;
+  for (const { chunks } of requests) {
+    const indices = chunks.map((_, k) => offset + k);
+    for (const batch of plan(indices)) batches.push(batch.map((k) => indices[k]));
+    offset += chunks.length;
+  }
+  return batches;
+}
