@@ -12,12 +12,12 @@ export class OrtPool {
   #pending = new Map();
   #next = 0;
 
-  static async start({ workers, threads, variant = 'fp32', spin = true }) {
+  static async start({ workers, threads, variant = 'fp32', spin = true, sessionOptions = {} }) {
     const pool = new OrtPool();
     await Promise.all(
       Array.from({ length: workers }, () => {
         const w = new Worker(new URL('./ort-worker.mjs', import.meta.url), {
-          workerData: { graph: graphPath(variant), tokenizerPath: `${MODEL_DIR}/tokenizer.json`, threads, dist: `${ROOT}/dist`, spin },
+          workerData: { graph: graphPath(variant), tokenizerPath: `${MODEL_DIR}/tokenizer.json`, threads, dist: `${ROOT}/dist`, spin, sessionOptions },
         });
         pool.#workers.push(w);
         return new Promise((resolve, reject) => {

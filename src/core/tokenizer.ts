@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { useFastWordPiece } from './wordpiece.js';
 
 /** sentence-transformers' max_seq_length for all-MiniLM-L6-v2, counting [CLS] and [SEP]. */
 export const MAX_SEQ_LENGTH = 256;
@@ -22,9 +23,12 @@ export class ModelTokenizer {
   readonly #tokenizer: Tokenizer;
   readonly #cls: number;
   readonly #sep: number;
+  /** Whether the library's WordPiece search was replaced by the bounded one (wordpiece.ts): same ids, less time. */
+  readonly fastWordPiece: boolean;
 
   constructor(tokenizerJson: object) {
     this.#tokenizer = new Tokenizer(tokenizerJson, {});
+    this.fastWordPiece = useFastWordPiece(this.#tokenizer);
     this.#cls = this.#idOf('[CLS]');
     this.#sep = this.#idOf('[SEP]');
   }
