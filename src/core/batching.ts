@@ -1,14 +1,15 @@
 /**
  * Default cap on one batch's padded tokens (rows × its longest row). Measured with this model on
  * 2 AMD EPYC cores (Zen 3, AVX2), 2 workers × 1 thread, the benchmark's requests planned as the
- * service plans them (BENCHMARKS.md): with the first planner, CPU per chunk was flat from 512 to
- * 1,024 tokens and rose above (+8% at 2,048, +19% at 4,096, +33% uncapped), and so did memory
- * (0.56 GB at 1,024, 2.4 GB uncapped); fixed shapes agree. With the least-work planner (bench of
- * 2026-11-26) 512 cost 79.3 CPU ms per chunk against 83.1 at 1,024, 83.8 at 256 and 89–95 above
- * 2,048, with 0.51 GB peak RSS against 0.58 GB at 1,024: the products of a smaller batch stay in
- * cache, and the planner pads less when it can cut finer.
+ * service plans them (BENCHMARKS.md): cost per token rises with the batch (+8% at 2,048, +19% at
+ * 4,096, +33% uncapped with the first planner), and so does memory (0.56 GB at 1,024, 2.4 GB
+ * uncapped). Between the small budgets single runs could not decide (they move ±10% here); run in
+ * alternation (`npm run bench:budget-pairs`), 256 took 0.94× and 0.97× the quiet inference time of
+ * 512 in two runs and 128 took 1.05× that of 256 (BENCHMARKS.md, "Token budget, decided in pairs"),
+ * with less memory: a smaller batch's products stay closer to the core, while below 256 per-run
+ * overhead costs more than padding saves. 256 is also the longest chunk, so long chunks run alone.
  */
-export const DEFAULT_MAX_BATCH_TOKENS = 512;
+export const DEFAULT_MAX_BATCH_TOKENS = 256;
 
 /**
  * Characters per word piece inside a word, for the estimate below. The estimate counts what BERT's
