@@ -7,7 +7,7 @@
  *   npm run bench:budget-pairs -- --a 512 --b 256 --reps 5
  */
 import { buildCorpus, ROOT } from './corpus.mjs';
-import { planEachRequest, requestMix } from './lib/mix.mjs';
+import { planAsService } from './lib/mix.mjs';
 import { MODEL_DIR, OrtPool } from './lib/ort-pool.mjs';
 import { pairedRatio } from './lib/paired.mjs';
 import { sum } from './lib/stats.mjs';
@@ -23,18 +23,14 @@ const reps = flag('reps', 5);
 const corpus = buildCorpus(flag('size', 400));
 const tokenizer = ModelTokenizer.fromFile(`${MODEL_DIR}/tokenizer.json`);
 const rows = corpus.map((c) => tokenizer.encode(c.text).ids);
-const planFor = (budget) =>
-  planEachRequest(requestMix(corpus), (indices) =>
-    planBatches(indices.map((i) => estimateTokens(corpus[i].text)), { minBatchSize: 8, batchSize: 64, parallelism: 2, maxBatchTokens: budget, longestFirst: true }),
-  );
+const planFor = (budget) => planAsService(corpus, { planBatches, estimateTokens }, { batchSize: 64, parallelism: 2, maxBatchTokens: budget, longestFirst: true });
 
 const sides = {};
 for (const key of ['a', 'b']) sides[key] = { plan: planFor(budgets[key]), pool: await OrtPool.start({ workers: 2, threads: 1 }), runs: [] };
 const runner = (side) => async () => {
-  const t0 = performance.now();
-  const results = await Promise.all(side.plan.map((b) => side.pool.run({ rows: b.map((i) => rows[i]) })));
+  const { results, wallS } = await side.pool.runPlan(side.plan, rows);
   side.runs.push(results.map((r) => r.inferMs));
-  return corpus.length / ((performance.now() - t0) / 1000);
+  return corpus.length / wallS;
 };
 try {
   await runner(sides.a)();

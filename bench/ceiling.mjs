@@ -17,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { buildCorpus, ROOT } from './corpus.mjs';
 import { OrtPool, MODEL_DIR } from './lib/ort-pool.mjs';
-import { planEachRequest, requestMix } from './lib/mix.mjs';
+import { planAsService } from './lib/mix.mjs';
 import { median, percentile, peakRssMb, sum } from './lib/stats.mjs';
 
 const { ModelTokenizer } = await import(`${ROOT}/dist/src/core/tokenizer.js`);
@@ -35,8 +35,7 @@ function planCorpus(corpus, rows, order, budget, maxBatch, workers) {
   }
   const options = { batchSize: maxBatch, parallelism: workers, maxBatchTokens: budget, longestFirst: true, ...(job.overhead === undefined ? {} : { batchOverheadTokens: job.overhead }) };
   if (order === 'requests') {
-    // As the service plans: each request of the HTTP mix on its own, token counts estimated.
-    return planEachRequest(requestMix(corpus), (indices) => planBatches(indices.map((i) => estimateTokens(corpus[i].text)), { ...options, minBatchSize: 8 }));
+    return planAsService(corpus, { planBatches, estimateTokens }, options);
   }
   return planBatches(
     rows.map((r) => r.length),

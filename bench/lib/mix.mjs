@@ -30,3 +30,12 @@ export function planEachRequest(requests, plan) {
   }
   return batches;
 }
+
+/**
+ * The corpus's request mix planned as the service plans it: each request on its own, token counts
+ * estimated from the text, at least 8 rows a batch where the budget allows. `planBatches` and
+ * `estimateTokens` come from the built service; `options` are planBatches' other options.
+ */
+export function planAsService(corpus, { planBatches, estimateTokens }, options) {
+  return planEachRequest(requestMix(corpus), (indices) => planBatches(indices.map((i) => estimateTokens(corpus[i].text)), { ...options, minBatchSize: 8 }));
+}

@@ -12,12 +12,12 @@ export class OrtPool {
   #pending = new Map();
   #next = 0;
 
-  static async start({ workers, threads, variant = 'fp32', spin = true, sessionOptions = {} }) {
+  static async start({ workers, threads, variant = 'fp32', spin = true }) {
     const pool = new OrtPool();
     await Promise.all(
       Array.from({ length: workers }, () => {
         const w = new Worker(new URL('./ort-worker.mjs', import.meta.url), {
-          workerData: { graph: graphPath(variant), tokenizerPath: `${MODEL_DIR}/tokenizer.json`, threads, dist: `${ROOT}/dist`, spin, sessionOptions },
+          workerData: { graph: graphPath(variant), tokenizerPath: `${MODEL_DIR}/tokenizer.json`, threads, dist: `${ROOT}/dist`, spin },
         });
         pool.#workers.push(w);
         return new Promise((resolve, reject) => {
@@ -59,6 +59,13 @@ export class OrtPool {
     this.#pump();
     if (msg.error) job.reject(new Error(msg.error));
     else job.resolve({ ...msg, wallMs: performance.now() - job.started });
+  }
+
+  /** Every batch of `plan` (lists of indices into `rows`, pre-tokenized) at once; the results and the wall time. */
+  async runPlan(plan, rows) {
+    const t0 = performance.now();
+    const results = await Promise.all(plan.map((b) => this.run({ rows: b.map((i) => rows[i]) })));
+    return { results, wallS: (performance.now() - t0) / 1000 };
   }
 
   async close() {

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 
-const { graph, tokenizerPath, threads, dist, spin = true, sessionOptions = {} } = workerData;
+const { graph, tokenizerPath, threads, dist, spin = true } = workerData;
 const { ModelTokenizer } = await import(`${dist}/src/core/tokenizer.js`);
 const { meanPoolNormalize } = await import(`${dist}/src/core/pooling.js`);
 const DIMS = 384;
@@ -19,7 +19,6 @@ const session = await ort.InferenceSession.create(graph, {
   graphOptimizationLevel: 'all',
   // With spinning off, idle intra-op threads sleep instead of busy-waiting (matters when threads outnumber cores).
   extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } },
-  ...sessionOptions,
 });
 const tokenizer = ModelTokenizer.fromFile(tokenizerPath);
 
