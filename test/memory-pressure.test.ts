@@ -76,7 +76,11 @@ test('under a tight budget every vector matches the unpressured server while the
     await new Promise((r) => setTimeout(r, 100));
     state = (await health(pressured)).supervisor;
   }
-  t.like(state, { budget_bytes: budgetMb * MB, budget_source: 'EMBEDDING_MAX_MEMORY_MB', batch_size: 64, concurrency: 2, paused: false, refusing: false });
+  t.like(
+    state,
+    { budget_bytes: budgetMb * MB, budget_source: 'EMBEDDING_MAX_MEMORY_MB', batch_size: 64, concurrency: 2, paused: false, refusing: false },
+    `last decisions: ${JSON.stringify(supervisorLogs(pressured).slice(-6).map((l) => l.reason ?? l.msg))}; workers: ${JSON.stringify(state.workers)}`,
+  );
   t.true(state.recycles >= 1, 'a worker holding a grown arena was recycled');
   t.true(state.peak_rss_bytes > state.budget_bytes * 0.9, 'the budget was really under pressure');
 

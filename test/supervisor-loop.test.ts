@@ -23,6 +23,7 @@ function harness(readingsMb: number[]) {
       return recycled.length;
     },
     snapshot: () => workers.map((w) => ({ ...w })),
+    idleForMs: () => 0,
     async recycle(id) {
       recycled.push(id);
       workers[id]!.tasks = 0;
@@ -53,6 +54,7 @@ function harness(readingsMb: number[]) {
     maxPauseMs: 300,
     recycleAfterTasks: 50,
     recycleAboveBytes: 0,
+    reclaimAfterIdleMs: 2000,
     arenaBytesFor: (n) => n * MB,
   };
   const supervisor = new MemorySupervisor({

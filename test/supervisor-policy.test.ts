@@ -15,18 +15,21 @@ const config: PolicyConfig = {
   maxPauseMs: 1000,
   recycleAfterTasks: 0,
   recycleAboveBytes: 0,
+  reclaimAfterIdleMs: 2000,
   arenaBytesFor: (batchSize) => batchSize * 10 * MB,
 };
-const idle: WorkerView[] = [
-  { id: 0, tasks: 5, estimatedBytes: 20 * MB, state: 'ready' },
-  { id: 1, tasks: 5, estimatedBytes: 20 * MB, state: 'ready' },
+// Fresh workers (nothing run yet) have nothing to reclaim, so the batch-size and concurrency tests
+// see no recycling.
+const fresh: WorkerView[] = [
+  { id: 0, tasks: 0, estimatedBytes: 20 * MB, state: 'ready' },
+  { id: 1, tasks: 0, estimatedBytes: 20 * MB, state: 'ready' },
 ];
 
 /** Feeds readings (fractions of the budget) through the policy, one per 100 ms. */
-function run(readings: number[], cfg = config, start: PolicyState = initialState(cfg), workers = idle) {
+function run(readings: number[], cfg = config, start: PolicyState = initialState(cfg), workers = fresh, idleMs = 0) {
   let state = start;
   const steps = readings.map((fraction, i) => {
-    const decision = decide(state, { now: i * 100, usedBytes: fraction * cfg.budgetBytes, workers }, cfg);
+    const decision = decide(state, { now: i * 100, usedBytes: fraction * cfg.budgetBytes, workers, idleMs }, cfg);
     state = decision.state;
     return decision;
   });
@@ -140,7 +143,7 @@ test('recycling by size, at any pressure', (t) => {
     { id: 1, tasks: 1, estimatedBytes: 700 * MB, state: 'ready' },
   ];
   t.like(run([0.1], cfg, initialState(cfg), workers).actions, [{ type: 'recycle', worker: 1, cause: 'size' }]);
-  t.deepEqual(run([0.1], cfg, initialState(cfg), idle).actions, []);
+  t.deepEqual(run([0.1], cfg, initialState(cfg), fresh).actions, []);
 });
 
 test('under pressure, a worker whose arena outgrew the current batch size is recycled', (t) => {
@@ -155,4 +158,28 @@ test('under pressure, a worker whose arena outgrew the current batch size is rec
   t.deepEqual(actions.map(describe), ['batch-size 64→8', 'recycle']);
   t.like(actions[1], { worker: 0, cause: 'pressure' });
   t.regex(actions[1]!.reason, /600 MB, more than twice the 80 MB batch size 8 needs/);
+});
+
+test('idle in the hold band: each worker that ran work is recycled once; not while work runs, not when calm, no churn', (t) => {
+  const used: WorkerView[] = [
+    { id: 0, tasks: 2, estimatedBytes: 270 * MB, state: 'ready' },
+    { id: 1, tasks: 1, estimatedBytes: 100 * MB, state: 'ready' },
+  ];
+  // What a fresh-clone CI run met: after pressure, both workers idle with arenas within twice the
+  // current batch size's need, RSS at 83% of the budget, so the limits could never grow back.
+  const after = { ...initialState(config), batchSize: 32 };
+  const { actions } = run([0.83], config, after, used, 2500);
+  t.like(actions, [{ type: 'recycle', worker: 0, cause: 'idle' }]);
+  t.regex(actions[0]!.reason, /idle for 3 s at elevated usage, worker 0 holds about 270 MB/);
+  // Then the other one, once the first is fresh.
+  const afterFirst: WorkerView[] = [{ ...used[0]!, tasks: 0, estimatedBytes: 60 * MB }, used[1]!];
+  t.like(run([0.8], config, after, afterFirst, 5000).actions, [{ type: 'recycle', worker: 1, cause: 'idle' }]);
+  // Both fresh: nothing more to reclaim, so no churn however long the usage stays there.
+  t.deepEqual(run([0.8, 0.8, 0.8], config, after, fresh, 60_000).actions, []);
+  // Work running, or only a moment's gap between batches: the arenas are in use.
+  t.deepEqual(run([0.8], config, after, used, 0).actions, []);
+  t.deepEqual(run([0.8], config, after, used, 1999).actions, []);
+  // Calm: nothing to reclaim. Turned off: never.
+  t.deepEqual(run([0.5], config, after, used, 60_000).actions, []);
+  t.deepEqual(run([0.8], { ...config, reclaimAfterIdleMs: 0 }, after, used, 60_000).actions, []);
 });

@@ -14,13 +14,14 @@ test.after.always(() => pool.destroy());
 
 const batch = (b: number) => Array.from({ length: 8 }, (_, i) => `batch ${b} row ${i}: return value_${b * 8 + i};`);
 
-test('workers recycled while batches run: every batch completes once, with the same vectors', async (t) => {
+test.serial('workers recycled while batches run: every batch completes once, with the same vectors', async (t) => {
   await pool.warmUp();
   const batches = Array.from({ length: 40 }, (_, b) => batch(b));
   const expected = await Promise.all(batches.map((texts) => pool.run(texts)));
 
   const before = pool.recycles;
   const running = batches.map((texts) => pool.run(texts));
+  t.is(pool.idleForMs(), 0, 'work waiting or running: not idle');
   // Recycle each worker while the batches above are queued and running.
   await pool.recycle(pool.snapshot()[0]!.id);
   await pool.recycle(pool.snapshot()[1]!.id);
@@ -36,9 +37,11 @@ test('workers recycled while batches run: every batch completes once, with the s
   });
   // The fresh workers have served only what came after them.
   t.true(pool.snapshot().every((w) => w.tasks < 40));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.true(pool.idleForMs() >= 15, 'idle time counts from the last batch');
 });
 
-test('a batch larger than the current batch size runs in pieces and comes back whole and in order', async (t) => {
+test.serial('a batch larger than the current batch size runs in pieces and comes back whole and in order', async (t) => {
   await pool.warmUp();
   const limits = new RuntimeLimits({ minBatchSize: 1, maxBatchSize: 64, maxConcurrency: 2 });
   const texts = Array.from({ length: 23 }, (_, i) => `chunk ${i} ${'word '.repeat(i)}`);

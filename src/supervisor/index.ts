@@ -17,6 +17,8 @@ export const HIGH_WATER = 0.9;
 export const LOW_WATER = 0.75;
 /** Calm readings in a row before each growth step. */
 export const GROW_AFTER_SAMPLES = 3;
+/** Idle this long above the low-water mark, workers that ran work are recycled to free their arenas. */
+export const RECLAIM_AFTER_IDLE_MS = 2000;
 
 export type SupervisorConfig = Pick<
   Config,
@@ -54,6 +56,7 @@ export async function createSupervisor(
     maxPauseMs: config.maxPauseMs,
     recycleAfterTasks: config.workerMaxTasks,
     recycleAboveBytes: config.workerMaxMb * 1024 * 1024,
+    reclaimAfterIdleMs: RECLAIM_AFTER_IDLE_MS,
     // A batch holds at most batchSize full-length chunks and at most about maxBatchTokens padded tokens.
     arenaBytesFor: (batchSize) => Math.min(batchSize * 256, config.maxBatchTokens) * ARENA_BYTES_PER_TOKEN,
   };

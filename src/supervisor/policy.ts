@@ -38,6 +38,8 @@ export interface PolicyConfig {
   recycleAfterTasks: number;
   /** Recycle a worker whose estimated footprint passes this many bytes (0: never). */
   recycleAboveBytes: number;
+  /** Idle this long with usage above the low-water mark, workers that ran work are recycled (0: never). */
+  reclaimAfterIdleMs: number;
   /** Estimated bytes a worker's ONNX arena needs for one batch of `batchSize` full-length chunks. */
   arenaBytesFor: (batchSize: number) => number;
 }
@@ -66,6 +68,8 @@ export interface PolicyInput {
   now: number;
   usedBytes: number;
   workers: readonly WorkerView[];
+  /** How long no batch has been running or waiting (0 while busy). */
+  idleMs: number;
 }
 
 export type Action =
@@ -75,7 +79,7 @@ export type Action =
   | { type: 'resume'; reason: string }
   | { type: 'refuse'; reason: string }
   | { type: 'admit'; reason: string }
-  | { type: 'recycle'; worker: number; cause: 'tasks' | 'size' | 'pressure'; reason: string };
+  | { type: 'recycle'; worker: number; cause: 'tasks' | 'size' | 'pressure' | 'idle'; reason: string };
 
 export interface Decision {
   state: PolicyState;
@@ -186,6 +190,10 @@ function grow(state: PolicyState, config: PolicyConfig, usage: string, actions: 
  * At most one worker is recycled at a time (the pool drains it first, so nothing in flight is lost).
  * By task count and by size at any level; under pressure, also the largest worker whose arena is
  * more than twice what the current batch size needs, since shrinking batches frees no arena memory.
+ * And when the pool has been idle for a while but usage still sits above the low-water mark, each
+ * worker that has run work since it started: an arena never shrinks, so without this an idle server
+ * can stay in the hold band, its limits never growing back, for as long as nobody sends anything.
+ * A fresh worker has run nothing, so each worker is recycled at most once per idle spell.
  */
 function pickRecycle(state: PolicyState, input: PolicyInput, config: PolicyConfig, level: PressureLevel): Action | undefined {
   if (input.workers.some((w) => w.state !== 'ready')) return undefined;
@@ -205,6 +213,15 @@ function pickRecycle(state: PolicyState, input: PolicyInput, config: PolicyConfi
       worker: largest.id,
       cause: 'pressure',
       reason: `under pressure, worker ${largest.id} holds about ${mb(largest.estimatedBytes)}, more than twice the ${mb(needed)} batch size ${state.batchSize} needs`,
+    };
+  }
+  const used = [...input.workers].filter((w) => w.tasks > 0).sort((a, b) => b.estimatedBytes - a.estimatedBytes)[0];
+  if (level !== 'calm' && used && config.reclaimAfterIdleMs > 0 && input.idleMs >= config.reclaimAfterIdleMs) {
+    return {
+      type: 'recycle',
+      worker: used.id,
+      cause: 'idle',
+      reason: `idle for ${Math.round(input.idleMs / 1000)} s at ${level} usage, worker ${used.id} holds about ${mb(used.estimatedBytes)} from the work it ran: a fresh one frees its arena`,
     };
   }
   return undefined;

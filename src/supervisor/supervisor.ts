@@ -11,6 +11,8 @@ export interface SupervisedPool {
   readonly recycles: number;
   snapshot(): WorkerSnapshot[];
   recycle(id: number): Promise<void>;
+  /** Milliseconds with no batch running or waiting; 0 while busy. */
+  idleForMs(): number;
 }
 
 export interface SupervisorOptions {
@@ -125,7 +127,7 @@ export class MemorySupervisor {
       this.#last = sample;
       this.#peakRss = Math.max(this.#peakRss, sample.rssBytes);
       const { pool, policy } = this.#options;
-      const decision = decide(this.#state, { now: this.#now(), usedBytes: sample.rssBytes, workers: pool.snapshot() }, policy);
+      const decision = decide(this.#state, { now: this.#now(), usedBytes: sample.rssBytes, workers: pool.snapshot(), idleMs: pool.idleForMs() }, policy);
       this.#state = decision.state;
       this.#ratio = decision.ratio;
       for (const action of decision.actions) this.#apply(action, sample, decision.ratio);

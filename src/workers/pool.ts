@@ -60,6 +60,9 @@ export class EmbeddingPool {
   #recycles = 0;
   #destroyed = false;
   #nextId = 0;
+  /** Runs waiting for or holding a worker; the pool is idle at 0. */
+  #active = 0;
+  #idleSince = Date.now();
 
   constructor(options: PoolOptions, onError: (error: Error) => void) {
     const { workers, ...settings } = options;
@@ -126,15 +129,25 @@ export class EmbeddingPool {
     await Promise.all(this.#slots.map((slot) => slot.started));
   }
 
+  /** Milliseconds since the last batch finished with nothing else running or waiting; 0 while busy. */
+  idleForMs(): number {
+    return this.#active > 0 ? 0 : Date.now() - this.#idleSince;
+  }
+
   async run(texts: string[], signal?: AbortSignal): Promise<BatchResult> {
-    const slot = await this.#acquire(signal);
+    this.#active++;
     try {
-      const buffer = await slot.piscina.run({ texts }, signal ? { signal } : {});
-      slot.tasks++;
-      return viewBatchResult(buffer, texts.length, this.#settings.dims);
+      const slot = await this.#acquire(signal);
+      try {
+        const buffer = await slot.piscina.run({ texts }, signal ? { signal } : {});
+        slot.tasks++;
+        return viewBatchResult(buffer, texts.length, this.#settings.dims);
+      } finally {
+        slot.busy = false;
+        this.#dispatch();
+      }
     } finally {
-      slot.busy = false;
-      this.#dispatch();
+      if (--this.#active === 0) this.#idleSince = Date.now();
     }
   }
 
