@@ -2,7 +2,10 @@
  * The service against the ceiling, measured in alternation (see lib/paired.mjs for why): the
  * ceiling's 2×1 pool lives in this process, pre-tokenized, the whole corpus sorted and cut to the
  * token budget; the service runs as a child on 127.0.0.1 and gets the request mix from 4 clients.
- * One idles while the other runs.
+ * One idles while the other runs. Then the same for one short chunk on an otherwise idle server
+ * against the same chunk in process (tokenization included, as ceiling.mjs times it), p50 of
+ * `latencyIterations` each: once with the in-process runs back to back, once paced by a pause
+ * between runs, as a worker behind HTTP idles between one request's batch and the next.
  *
  *   npm run bench:paired                      # 6 pairs on the 400-chunk corpus, prints JSON
  *   npm run bench:paired -- --pairs 4 --env '{"EMBEDDING_MAX_BATCH_TOKENS":"1024"}'
@@ -10,10 +13,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { buildCorpus, ROOT } from './corpus.mjs';
-import { drive, startChild } from './lib/http.mjs';
+import { drive, idleLatency, startChild } from './lib/http.mjs';
 import { requestMix } from './lib/mix.mjs';
 import { MODEL_DIR, OrtPool } from './lib/ort-pool.mjs';
 import { pairedRatio } from './lib/paired.mjs';
+import { percentile } from './lib/stats.mjs';
 
 const { ModelTokenizer } = await import(`${ROOT}/dist/src/core/tokenizer.js`);
 const { planBatches, DEFAULT_MAX_BATCH_TOKENS } = await import(`${ROOT}/dist/src/core/batching.js`);
@@ -24,6 +28,10 @@ const job = argv[0] && !argv[0].startsWith('--')
   ? JSON.parse(readFileSync(argv[0], 'utf8'))
   : { size: Number(flag('size', 400)), pairs: Number(flag('pairs', 6)), env: JSON.parse(flag('env', '{}')) };
 const clients = job.clients ?? 4;
+const latencyIterations = job.latencyIterations ?? 100;
+// About the time a worker behind HTTP sits idle between one short request's batch and the next.
+const PAUSE_MS = 4;
+const SHORT = 'export function add(a: number, b: number): number { return a + b; }';
 
 const corpus = buildCorpus(job.size);
 const tokenizer = ModelTokenizer.fromFile(`${MODEL_DIR}/tokenizer.json`);
@@ -42,7 +50,27 @@ try {
   await ceiling(); // warm-up, both sides
   await drive(server.url, bodies.slice(0, 4), 2);
   const result = await pairedRatio(ceiling, service, job.pairs);
-  console.log(JSON.stringify({ clients, chunks: corpus.length, env: job.env ?? {}, ...result }));
+
+  const inProcess = (pauseMs) => async () => {
+    const times = [];
+    for (let i = 0; i < latencyIterations; i++) {
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      const t0 = performance.now();
+      await pool.run({ texts: [SHORT] });
+      times.push(performance.now() - t0);
+    }
+    return percentile(times, 50);
+  };
+  const serviceShort = () => idleLatency(server.url, SHORT, latencyIterations);
+  await inProcess(0)();
+  const latency = {
+    shortTokens: tokenizer.encode(SHORT).ids.length,
+    iterations: latencyIterations,
+    pauseMs: PAUSE_MS,
+    backToBack: await pairedRatio(inProcess(0), serviceShort, job.pairs),
+    paced: await pairedRatio(inProcess(PAUSE_MS), serviceShort, job.pairs),
+  };
+  console.log(JSON.stringify({ clients, chunks: corpus.length, env: job.env ?? {}, ...result, latency }));
 } finally {
   await server.stop();
   await pool.close();
