@@ -6,10 +6,12 @@ import { defaultModelDir } from '../src/model/files.js';
 import { EmbeddingPool } from '../src/workers/pool.js';
 
 const dir = defaultModelDir();
-const pool = new EmbeddingPool(
-  { workers: 2, intraOpThreads: 1, dims: 384, graphPath: path.join(dir, 'model.onnx'), tokenizerPath: path.join(dir, 'tokenizer.json') },
-  (error) => console.error(error),
-);
+const newPool = () =>
+  new EmbeddingPool(
+    { workers: 2, intraOpThreads: 1, dims: 384, graphPath: path.join(dir, 'model.onnx'), tokenizerPath: path.join(dir, 'tokenizer.json') },
+    (error) => console.error(error),
+  );
+const pool = newPool();
 test.after.always(() => pool.destroy());
 
 const batch = (b: number) => Array.from({ length: 8 }, (_, i) => `batch ${b} row ${i}: return value_${b * 8 + i};`);
@@ -53,5 +55,18 @@ test.serial('a batch larger than the current batch size runs in pieces and comes
     let dot = 0;
     for (let d = 0; d < 384; d++) dot += pieces.vectors[i * 384 + d]! * whole.vectors[i * 384 + d]!;
     t.true(dot > 0.99999, `row ${i}: ${dot}`);
+  }
+});
+
+test.serial('sequential batches on an idle pool stay on the worker that ran the last one', async (t) => {
+  // A pool of its own, so both workers start level (the tests above leave their task counts uneven).
+  const own = newPool();
+  try {
+    await own.warmUp();
+    for (let b = 0; b < 6; b++) await own.run(batch(b));
+    const tasks = own.snapshot().map((w) => w.tasks);
+    t.deepEqual([...tasks].sort(), [0, 6], `tasks per worker: ${tasks.join(', ')}`);
+  } finally {
+    await own.destroy();
   }
 });
