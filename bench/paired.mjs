@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { buildCorpus, ROOT } from './corpus.mjs';
 import { drive, idleLatency, startChild } from './lib/http.mjs';
-import { requestMix } from './lib/mix.mjs';
+import { requestMix, SHORT_TEXT } from './lib/mix.mjs';
 import { MODEL_DIR, OrtPool } from './lib/ort-pool.mjs';
 import { pairedRatio } from './lib/paired.mjs';
 import { percentile } from './lib/stats.mjs';
@@ -31,7 +31,6 @@ const clients = job.clients ?? 4;
 const latencyIterations = job.latencyIterations ?? 100;
 // About the time a worker behind HTTP sits idle between one short request's batch and the next.
 const PAUSE_MS = 4;
-const SHORT = 'export function add(a: number, b: number): number { return a + b; }';
 
 const corpus = buildCorpus(job.size);
 const tokenizer = ModelTokenizer.fromFile(`${MODEL_DIR}/tokenizer.json`);
@@ -56,15 +55,15 @@ try {
     for (let i = 0; i < latencyIterations; i++) {
       if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       const t0 = performance.now();
-      await pool.run({ texts: [SHORT] });
+      await pool.run({ texts: [SHORT_TEXT] });
       times.push(performance.now() - t0);
     }
     return percentile(times, 50);
   };
-  const serviceShort = () => idleLatency(server.url, SHORT, latencyIterations);
+  const serviceShort = () => idleLatency(server.url, SHORT_TEXT, latencyIterations);
   await inProcess(0)();
   const latency = {
-    shortTokens: tokenizer.encode(SHORT).ids.length,
+    shortTokens: tokenizer.encode(SHORT_TEXT).ids.length,
     iterations: latencyIterations,
     pauseMs: PAUSE_MS,
     backToBack: await pairedRatio(inProcess(0), serviceShort, job.pairs),

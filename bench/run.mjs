@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import os from 'node:os';
 import { buildCorpus, ROOT } from './corpus.mjs';
 import { drive, idleLatency, startChild } from './lib/http.mjs';
-import { planEachRequest, requestMix } from './lib/mix.mjs';
+import { planEachRequest, requestMix, SHORT_TEXT } from './lib/mix.mjs';
 import { median, percentile, sum, treePeakRssMb } from './lib/stats.mjs';
 
 const args = process.argv.slice(2);
@@ -255,7 +255,7 @@ for (const [w, t] of P.layouts) {
     workers: w,
     threads: t,
     iterations: P.latencyIterations,
-    short: SHORT_TEXT(),
+    short: SHORT_TEXT,
     request: texts.slice(0, 32),
     budget: BUDGET,
   });
@@ -354,7 +354,7 @@ for (const [w, t] of P.layouts) {
   if (QUICK && !isDefault) continue;
   log(`service ${w}×${t}`);
   const r = await service({ EMBEDDING_WORKERS: String(w), EMBEDDING_ONNX_THREADS: String(t) }, async (url, pid) => {
-    const idle = await idleLatency(url, SHORT_TEXT(), P.latencyIterations);
+    const idle = await idleLatency(url, SHORT_TEXT, P.latencyIterations);
     const runs = [];
     for (const c of isDefault ? P.concurrencies : [4]) runs.push(await load(url, pid, c, isDefault && c === 4 ? P.reps : 1, w));
     return { idleShortP50: idle, runs };
@@ -377,7 +377,7 @@ log('bare node:http round trip');
 {
   const s = await startChild(process.execPath, ['-e', "require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => { r.setHeader('content-type', 'application/json'); r.end('{}'); }); }).listen(Number(process.env.PORT), '127.0.0.1')"], { healthPath: '/' });
   try {
-    results.httpFloorP50 = await idleLatency(s.url, SHORT_TEXT(), P.latencyIterations);
+    results.httpFloorP50 = await idleLatency(s.url, SHORT_TEXT, P.latencyIterations);
   } finally {
     await s.stop();
   }
@@ -421,7 +421,7 @@ if (PEERS && pyVersions) {
   log('peer: Python original design');
   const s = await startChild(PY, [`${ROOT}/bench/peers/python/server.py`, '--port', '{port}'], { cwd: ROOT, env: { MODEL_DIR } });
   try {
-    const idle = await idleLatency(s.url, SHORT_TEXT(), P.latencyIterations);
+    const idle = await idleLatency(s.url, SHORT_TEXT, P.latencyIterations);
     const run = await load(s.url, s.pid, 4, P.reps, 1);
     results.peers.python = { ...run, idleShortP50: idle, peakRssMb: treePeakRssMb(s.pid) };
   } finally {
@@ -442,11 +442,6 @@ log(`done in ${results.elapsedS.toFixed(0)} s`);
 
 // ---------------------------------------------------------------------------------------------
 /**
- * The ceiling is the layout that ran the corpus fastest: the practical limit, and the strictest bar
- * for the service. (Least CPU per chunk was the rule before; CPU time swings with other tenants as
- * much as wall time does here.)
- */
-/**
  * Share of all cores busy over `ms` before anything starts: what else is running now. The load
  * average cannot tell: it decays over minutes, so work that ended seconds ago still counts.
  */
@@ -465,13 +460,15 @@ async function cpuBusyShare(ms) {
   }
 }
 
+/**
+ * The ceiling is the layout that ran the corpus fastest: the practical limit, and the strictest bar
+ * for the service. (Least CPU per chunk was the rule before; CPU time swings with other tenants as
+ * much as wall time does here.)
+ */
 function pickBest(layouts) {
   return layouts.reduce((a, b) => (b.chunksPerS > a.chunksPerS ? b : a));
 }
 
-function SHORT_TEXT() {
-  return 'export function add(a: number, b: number): number { return a + b; }';
-}
 
 function writeSection(file, body) {
   const START = '<!-- bench:start -->';

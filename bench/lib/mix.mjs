@@ -2,6 +2,9 @@
  * The benchmark's request mix: the corpus, in its fixed order, cut into /embed requests whose sizes
  * cycle through a fixed list from one chunk to a hundred (mean 30), as an indexer's calls would vary.
  */
+/** The lone short chunk (23 word pieces) every latency figure is taken with. */
+export const SHORT_TEXT = 'export function add(a: number, b: number): number { return a + b; }';
+
 export const REQUEST_SIZES = [1, 8, 32, 3, 64, 16, 100, 5, 24, 48];
 
 export function requestMix(corpus) {

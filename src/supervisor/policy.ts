@@ -201,7 +201,8 @@ function pickRecycle(state: PolicyState, input: PolicyInput, config: PolicyConfi
   if (byTasks) {
     return { type: 'recycle', worker: byTasks.id, cause: 'tasks', reason: `worker ${byTasks.id} has served ${byTasks.tasks} tasks (limit ${config.recycleAfterTasks})` };
   }
-  const largest = [...input.workers].sort((a, b) => b.estimatedBytes - a.estimatedBytes)[0];
+  const bySize = [...input.workers].sort((a, b) => b.estimatedBytes - a.estimatedBytes);
+  const largest = bySize[0];
   if (!largest) return undefined;
   if (config.recycleAboveBytes > 0 && largest.estimatedBytes >= config.recycleAboveBytes) {
     return { type: 'recycle', worker: largest.id, cause: 'size', reason: `worker ${largest.id} is about ${mb(largest.estimatedBytes)} (limit ${mb(config.recycleAboveBytes)})` };
@@ -215,7 +216,7 @@ function pickRecycle(state: PolicyState, input: PolicyInput, config: PolicyConfi
       reason: `under pressure, worker ${largest.id} holds about ${mb(largest.estimatedBytes)}, more than twice the ${mb(needed)} batch size ${state.batchSize} needs`,
     };
   }
-  const used = [...input.workers].filter((w) => w.tasks > 0).sort((a, b) => b.estimatedBytes - a.estimatedBytes)[0];
+  const used = bySize.find((w) => w.tasks > 0);
   if (level !== 'calm' && used && config.reclaimAfterIdleMs > 0 && input.idleMs >= config.reclaimAfterIdleMs) {
     return {
       type: 'recycle',

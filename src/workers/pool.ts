@@ -209,7 +209,7 @@ export class EmbeddingPool {
     while (this.#waiting.length > 0) {
       // The free worker that took a batch most recently, whose caches still hold its session's
       // weights and buffers: sequential short chunks ran 6% faster at the median than when the two
-      // workers took turns (median 0.94x over 8 alternating runs of 100; BENCHMARKS.md, latency).
+      // workers took turns (median 0.94x over 8 alternating runs of 100; BENCHMARKS.md, "Which worker takes a lone request").
       // Under load every worker is busy and the choice never arises.
       const free = this.#slots.filter((s) => s.state === 'ready' && !s.busy).sort((a, b) => b.lastTaken - a.lastTaken)[0];
       if (!free) return;
