@@ -12,8 +12,8 @@ import { MODEL_DIR, OrtPool } from './lib/ort-pool.mjs';
 import { pairedRatio } from './lib/paired.mjs';
 import { sum } from './lib/stats.mjs';
 
-const { ModelTokenizer } = await import(`${ROOT}/dist/src/core/tokenizer.js`);
-const { planBatches, estimateTokens } = await import(`${ROOT}/dist/src/core/batching.js`);
+const { ModelTokenizer } = await import(`${ROOT}/dist/src/workers/thread/tokenizer.js`);
+const { planBatches, estimateTokens } = await import(`${ROOT}/dist/src/core/planner.js`);
 
 const argv = process.argv.slice(2);
 const flag = (name, fallback) => Number(argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : fallback);

@@ -20,8 +20,8 @@ import { OrtPool, MODEL_DIR } from './lib/ort-pool.mjs';
 import { planAsService } from './lib/mix.mjs';
 import { median, percentile, peakRssMb, sum } from './lib/stats.mjs';
 
-const { ModelTokenizer } = await import(`${ROOT}/dist/src/core/tokenizer.js`);
-const { planBatches, estimateTokens } = await import(`${ROOT}/dist/src/core/batching.js`);
+const { ModelTokenizer } = await import(`${ROOT}/dist/src/workers/thread/tokenizer.js`);
+const { planBatches, estimateTokens } = await import(`${ROOT}/dist/src/core/planner.js`);
 
 const job = JSON.parse(process.argv[2].startsWith("{") ? process.argv[2] : readFileSync(process.argv[2], "utf8"));
 const tokenizer = ModelTokenizer.fromFile(`${MODEL_DIR}/tokenizer.json`);

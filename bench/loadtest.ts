@@ -5,9 +5,9 @@
  *   npm run loadtest -- [--steady-s 60] [--connections 16] [--overload-connections 96] [--overload-requests 192]
  */
 import { parseArgs } from 'node:util';
-import { startServer } from '../test/helpers/server.js';
-import { embedAlone, formatReport, loadCorpus, REPORT_HEADER, type LoadReport } from './load/driver.js';
-import { loadServerEnv, runOverload, runSteady } from './load/scenarios.js';
+import { startServer } from '../harness/server.js';
+import { embedAlone, formatReport, loadCorpus, REPORT_HEADER, type LoadReport } from '../harness/load-driver.js';
+import { loadServerEnv, runOverload, runSteady } from '../harness/load-scenarios.js';
 
 const { values } = parseArgs({
   options: {

@@ -25,8 +25,8 @@ const WRITE = !args.includes('--no-write');
 const OUT = args.includes('--out') ? args[args.indexOf('--out') + 1] : `${ROOT}/BENCHMARKS.md`;
 const COMMAND = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
 
-const { ModelTokenizer } = await import(`${ROOT}/dist/src/core/tokenizer.js`);
-const { planBatches, estimateTokens, DEFAULT_MAX_BATCH_TOKENS, DEFAULT_BATCH_OVERHEAD_TOKENS, WORD_PIECE_CHARS } = await import(`${ROOT}/dist/src/core/batching.js`);
+const { ModelTokenizer } = await import(`${ROOT}/dist/src/workers/thread/tokenizer.js`);
+const { planBatches, estimateTokens, DEFAULT_MAX_BATCH_TOKENS, DEFAULT_BATCH_OVERHEAD_TOKENS, WORD_PIECE_CHARS } = await import(`${ROOT}/dist/src/core/planner.js`);
 const { vectorJson } = await import(`${ROOT}/dist/src/router/json-stream.js`);
 
 const P = QUICK

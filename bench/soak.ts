@@ -3,8 +3,8 @@
  * every second; reports the RSS slope after warm-up (MiB per minute), which must stay near zero.
  */
 import { parseArgs } from 'node:util';
-import { startServer } from '../test/helpers/server.js';
-import { embedAlone, formatReport, loadCorpus, REPORT_HEADER, runLoad, watchRss } from './load/driver.js';
+import { startServer } from '../harness/server.js';
+import { embedAlone, formatReport, loadCorpus, REPORT_HEADER, runLoad, watchRss } from '../harness/load-driver.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
-import { DEFAULT_MAX_BATCH_TOKENS } from './core/batching.js';
+import { DEFAULT_MAX_BATCH_TOKENS } from './core/planner.js';
 
 /**
  * Every setting the service reads from the environment, parsed and validated once at start-up.
@@ -32,7 +32,7 @@ export interface Config {
   workerMaxMb: number;
   cgroupRoot: string;
   requestTimeoutMs: number;
-  /** Test-only fault injection spec (see src/workers/fault-injection.ts). */
+  /** Test-only fault injection spec (see src/workers/thread/fault-injection.ts). */
   testFaults: string | undefined;
   /** Production interface (issue 6). */
   maxChunkChars: number;

@@ -10,14 +10,14 @@ import { MODEL_ID } from './model/files.js';
 import { createApp } from './router/app.js';
 import { createHttpServer } from './router/http-server.js';
 import type { ServiceStatus } from './router/health-route.js';
-import { Metrics, supervisorGauges } from './router/metrics.js';
+import { Metrics, supervisorGauges } from './metrics.js';
 import type { Lifecycle } from './router/ready-route.js';
 import type { BatchResult } from './workers/batch-result.js';
 import { EmbeddingPool } from './workers/pool.js';
-import { parseFaultSpec } from './workers/fault-injection.js';
+import { parseFaultSpec } from './workers/thread/fault-injection.js';
 import { retryOnce } from './core/retry.js';
-import { refuseUnderMemoryPressure } from './supervisor/admission.js';
-import { createSupervisor, type MemorySupervisor } from './supervisor/index.js';
+import { refuseUnderMemoryPressure } from './router/admission.js';
+import { createSupervisor, type MemorySupervisor } from './supervisor/create.js';
 
 export const DIMENSIONS = 384;
 

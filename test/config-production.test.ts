@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ConfigError, parseConfig } from '../src/config.js';
-import { runServerToExit } from './helpers/server.js';
+import { runServerToExit } from '../harness/server.js';
 
 /** The production interface's settings (issue 6): defaults as in the README, and bad values refused by name. */
 

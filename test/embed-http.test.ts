@@ -1,6 +1,6 @@
 import test from 'ava';
 import { EmbedResponse, ErrorResponse } from '../src/router/schemas.js';
-import { cosine, postJson, startServer, type RunningServer } from './helpers/server.js';
+import { cosine, postJson, startServer, type RunningServer } from '../harness/server.js';
 
 let server: RunningServer;
 const BODY_LIMIT = 1024 * 1024;

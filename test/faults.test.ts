@@ -4,8 +4,8 @@
  * request loudly with the batch named, and the pool serves the next request.
  */
 import test from 'ava';
-import { FAULT_MARKER } from '../src/workers/fault-injection.js';
-import { cosine, postJson, startServer } from './helpers/server.js';
+import { FAULT_MARKER } from '../src/workers/thread/fault-injection.js';
+import { cosine, postJson, startServer } from '../harness/server.js';
 
 const texts = Array.from({ length: 40 }, (_, i) => `chunk ${i}: ${'function add(a, b) { return a + b; } '.repeat(1 + (i % 5))}`);
 const request = (withFault: boolean) => ({

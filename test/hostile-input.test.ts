@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import test from 'ava';
 import fc from 'fast-check';
-import { startServer, type RunningServer } from './helpers/server.js';
+import { startServer, type RunningServer } from '../harness/server.js';
 
 let server: RunningServer;
 let host: string;

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { EmbedResponse } from '../src/router/schemas.js';
-import { cosine, postJson, startServer, type RunningServer } from './helpers/server.js';
+import { cosine, postJson, startServer, type RunningServer } from '../harness/server.js';
 
 const MB = 1024 * 1024;
 let reference: RunningServer | undefined;

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { EmbedResponse, HealthResponse } from '../src/router/schemas.js';
-import { postJson, startServer, type RunningServer } from './helpers/server.js';
+import { postJson, startServer, type RunningServer } from '../harness/server.js';
 
 const MB = 1024 * 1024;
 const BUDGET_MB = 1536;

@@ -1,7 +1,7 @@
 import test from 'ava';
 import OpenAI from 'openai';
 import { OpenAIEmbeddingResponse, OpenAIErrorResponse } from '../src/router/schemas.js';
-import { postJson, startServer, type RunningServer } from './helpers/server.js';
+import { postJson, startServer, type RunningServer } from '../harness/server.js';
 
 /**
  * POST /v1/embeddings driven by the official `openai` npm client, pointed at the running server,

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { postJson, readResponse, startServer, type RunningServer } from './helpers/server.js';
+import { postJson, readResponse, startServer, type RunningServer } from '../harness/server.js';
 
 /**
  * Real responses, success and error, checked against the OpenAPI document the server serves:

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ErrorResponse, OpenAIErrorResponse } from '../src/router/schemas.js';
-import { postJson, startServer, type RunningServer } from './helpers/server.js';
+import { postJson, startServer, type RunningServer } from '../harness/server.js';
 
 /**
  * The production interface on one server: API key, CORS, security headers, request ids and logs,

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import test from 'ava';
 import { defaultModelDir, projectRoot } from '../src/model/files.js';
-import { ModelTokenizer } from '../src/core/tokenizer.js';
-import { cosine, postJson, startServer } from './helpers/server.js';
+import { ModelTokenizer } from '../src/workers/thread/tokenizer.js';
+import { cosine, postJson, startServer } from '../harness/server.js';
 
 interface ReferenceItem {
   id: string;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import test from 'ava';
 import { ReadyResponse } from '../src/router/schemas.js';
-import { postJson, startServer, type RunningServer } from './helpers/server.js';
+import { postJson, startServer, type RunningServer } from '../harness/server.js';
 
 /**
  * Graceful shutdown and readiness, on the real server process: SIGTERM/SIGINT turn /ready to 503,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import test from 'ava';
 import { defaultModelDir } from '../src/model/files.js';
 import { HealthResponse } from '../src/router/schemas.js';
-import { postJson, runServerToExit, startServer } from './helpers/server.js';
+import { postJson, runServerToExit, startServer } from '../harness/server.js';
 
 test('/health answers 503 while the model loads, then 200; /embed waits for the model', async (t) => {
   const server = await startServer();

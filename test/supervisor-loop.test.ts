@@ -2,10 +2,10 @@ import test from 'ava';
 import { pino } from 'pino';
 import { RuntimeLimits } from '../src/core/runtime-limits.js';
 import { BatchScheduler } from '../src/core/scheduler.js';
-import { refuseUnderMemoryPressure } from '../src/supervisor/admission.js';
+import { refuseUnderMemoryPressure } from '../src/router/admission.js';
 import type { PolicyConfig } from '../src/supervisor/policy.js';
-import type { MemorySample } from '../src/supervisor/sampler.js';
-import { MemorySupervisor, type SupervisedPool } from '../src/supervisor/supervisor.js';
+import type { MemorySample } from '../src/supervisor/sample.js';
+import { MemorySupervisor, type SupervisedPool } from '../src/supervisor/loop.js';
 import type { WorkerSnapshot } from '../src/workers/pool.js';
 
 const MB = 1024 * 1024;

@@ -4,8 +4,8 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import test from 'ava';
 import fc from 'fast-check';
 import { defaultModelDir } from '../src/model/files.js';
-import { ModelTokenizer } from '../src/core/tokenizer.js';
-import { pieceVocabulary, pushWordPieces, useFastWordPiece } from '../src/core/wordpiece.js';
+import { ModelTokenizer } from '../src/workers/thread/tokenizer.js';
+import { pieceVocabulary, pushWordPieces, useFastWordPiece } from '../src/workers/thread/wordpiece.js';
 
 const tokenizerJson = JSON.parse(readFileSync(path.join(defaultModelDir(), 'tokenizer.json'), 'utf8')) as object;
 const library = new Tokenizer(tokenizerJson, {});

@@ -8,7 +8,7 @@ import ort from 'onnxruntime-node';
 
 const { graph, tokenizerPath, threads, dist, spin = true } = workerData;
 const { ModelTokenizer } = await import(`${dist}/src/core/tokenizer.js`);
-const { meanPoolNormalize } = await import(`${dist}/src/core/pooling.js`);
+const { meanPoolNormalize } = await import(`${dist}/src/workers/thread/pooling.js`);
 const DIMS = 384;
 
 const session = await ort.InferenceSession.create(graph, {

@@ -1,6 +1,6 @@
 import type { BatchResult } from '../workers/batch-result.js';
 import { linkedAbortController } from './abort.js';
-import { DEFAULT_MAX_BATCH_TOKENS, estimateTokens, planBatches } from './batching.js';
+import { DEFAULT_MAX_BATCH_TOKENS, estimateTokens, planBatches } from './planner.js';
 import { embedInOrder, type EmbeddedWindow, type OrderedEmbedOptions } from './ordered-embed.js';
 import type { RuntimeLimits } from './runtime-limits.js';
 import type { BatchScheduler } from './scheduler.js';

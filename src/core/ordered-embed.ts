@@ -1,6 +1,6 @@
 import type { BatchResult } from '../workers/batch-result.js';
 import { linkedAbortController } from './abort.js';
-import { estimateTokens, planBatches } from './batching.js';
+import { estimateTokens, planBatches } from './planner.js';
 import { BatchFailedError } from './embedder.js';
 import type { RuntimeLimits } from './runtime-limits.js';
 import type { BatchScheduler } from './scheduler.js';

@@ -8,7 +8,7 @@ import { embedRoute } from './embed-route.js';
 import { ApiError, errorHandler, notFound } from './errors.js';
 import { healthRoute, requireReady, type ServiceStatus } from './health-route.js';
 import { embedLimits } from './limits.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../metrics.js';
 import { openAiEmbeddingsRoute } from './openai-route.js';
 import { openApiDocument } from './openapi.js';
 import { readiness, readyRoute, type Lifecycle } from './ready-route.js';

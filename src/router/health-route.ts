@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { SupervisorReport } from '../supervisor/supervisor.js';
+import type { SupervisorReport } from '../supervisor/loop.js';
 import { ApiError } from './errors.js';
 
 export interface ServiceStatus {

@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import type { RuntimeLimits } from '../core/runtime-limits.js';
 import { viewBatchResult, type BatchResult } from './batch-result.js';
-import type { EmbedTask, WorkerSettings, WorkerStats } from './embed-worker.js';
+import type { EmbedTask, WorkerSettings, WorkerStats } from './thread/embed-worker.js';
 
 export interface PoolOptions extends WorkerSettings {
   workers: number;
@@ -76,7 +76,7 @@ export class EmbeddingPool {
 
   #startSlot(): Slot {
     const piscina = new Piscina<EmbedTask, ArrayBuffer>({
-      filename: new URL('./embed-worker.js', import.meta.url).href,
+      filename: new URL('./thread/embed-worker.js', import.meta.url).href,
       minThreads: 1,
       maxThreads: 1,
       concurrentTasksPerWorker: 1,

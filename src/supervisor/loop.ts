@@ -3,7 +3,7 @@ import type { RuntimeLimits } from '../core/runtime-limits.js';
 import type { WorkerSnapshot } from '../workers/pool.js';
 import type { MemoryBudget } from './budget.js';
 import { decide, initialState, type Action, type PolicyConfig, type PolicyState } from './policy.js';
-import type { MemorySample, Sampler } from './sampler.js';
+import type { MemorySample, Sampler } from './sample.js';
 
 /** What the supervisor needs from the worker pool. */
 export interface SupervisedPool {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { projectRoot } from '../../src/model/files.js';
+import { projectRoot } from '../src/model/files.js';
 
 export interface RunningServer {
   url: string;

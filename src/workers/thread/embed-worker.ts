@@ -8,9 +8,9 @@ import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { move, workerData } from 'piscina';
-import { MAX_SEQ_LENGTH, ModelTokenizer } from '../core/tokenizer.js';
-import { meanPoolNormalize } from '../core/pooling.js';
-import { allocateBatchResult } from './batch-result.js';
+import { MAX_SEQ_LENGTH, ModelTokenizer } from './tokenizer.js';
+import { meanPoolNormalize } from './pooling.js';
+import { allocateBatchResult } from '../batch-result.js';
 import { maybeInjectFault, type FaultSettings } from './fault-injection.js';
 
 export interface WorkerSettings {

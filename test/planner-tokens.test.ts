@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { DEFAULT_MAX_BATCH_TOKENS, estimateTokens, planBatches, type BatchPlanOptions } from '../src/core/batching.js';
+import { DEFAULT_MAX_BATCH_TOKENS, estimateTokens, planBatches, type BatchPlanOptions } from '../src/core/planner.js';
 import { Embedder } from '../src/core/embedder.js';
 import { RuntimeLimits } from '../src/core/runtime-limits.js';
 import { BatchScheduler } from '../src/core/scheduler.js';

@@ -6,11 +6,11 @@ import { ARENA_BYTES_PER_TOKEN } from '../workers/pool.js';
 import { resolveBudget } from './budget.js';
 import { readCgroupMemory } from './cgroup.js';
 import type { PolicyConfig } from './policy.js';
-import { createSystemSampler, type Sampler } from './sampler.js';
-import { MemorySupervisor, type SupervisedPool } from './supervisor.js';
+import { createSystemSampler, type Sampler } from './sample.js';
+import { MemorySupervisor, type SupervisedPool } from './loop.js';
 
-export { MemorySupervisor } from './supervisor.js';
-export type { SupervisorReport } from './supervisor.js';
+export { MemorySupervisor } from './loop.js';
+export type { SupervisorReport } from './loop.js';
 
 /** Fractions of the budget: shrink at or above HIGH_WATER, grow only below LOW_WATER. */
 export const HIGH_WATER = 0.9;

@@ -1,8 +1,8 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RunBatch } from '../core/scheduler.js';
-import type { SupervisorReport } from '../supervisor/supervisor.js';
-import type { BatchResult } from '../workers/batch-result.js';
+import type { RunBatch } from './core/scheduler.js';
+import type { SupervisorReport } from './supervisor/loop.js';
+import type { BatchResult } from './workers/batch-result.js';
 
 /** What the queue gauges read at scrape time. */
 export interface QueueSource {

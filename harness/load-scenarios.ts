@@ -2,8 +2,8 @@
  * The two load scenarios of the reliability suite, shared by `npm run loadtest` (long) and
  * test/load.test.ts (short): each returns the driver's report plus the promises it broke.
  */
-import type { RunningServer } from '../../test/helpers/server.js';
-import { runLoad, type CorpusChunk, type LoadReport } from './driver.js';
+import type { RunningServer } from './server.js';
+import { runLoad, type CorpusChunk, type LoadReport } from './load-driver.js';
 
 /**
  * The load server's queue bound: steady load (clients × largest request) stays under it, overload goes

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { projectRoot } from '../../src/model/files.js';
-import { cosine } from '../../test/helpers/server.js';
+import { projectRoot } from '../src/model/files.js';
+import { cosine } from './server.js';
 
 export interface CorpusChunk {
   id: string;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { planBatches } from '../src/core/batching.js';
+import { planBatches } from '../src/core/planner.js';
 import { RuntimeLimits } from '../src/core/runtime-limits.js';
 import { BatchScheduler } from '../src/core/scheduler.js';
 

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { ApiError } from '../router/errors.js';
+import { ApiError } from './errors.js';
 
 /**
  * Refuses new work while the supervisor says memory is over budget at the floor: 503 with
