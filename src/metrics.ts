@@ -1,8 +1,5 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RunBatch } from './core/scheduler.js';
-import type { SupervisorReport } from './supervisor/loop.js';
-import type { BatchResult } from './workers/batch-result.js';
 
 /** What the queue gauges read at scrape time. */
 export interface QueueSource {
@@ -26,22 +23,6 @@ export interface SupervisorGauges {
   budgetBytes?: number;
   usageRatio?: number;
   pressure?: number;
-}
-
-const PRESSURE_LEVELS: Record<string, number> = { calm: 0, elevated: 1, high: 2, critical: 3 };
-
-/** The supervisor's /health report as gauge values. */
-export function supervisorGauges(report: SupervisorReport): SupervisorGauges {
-  return {
-    batchSize: report.batch_size,
-    concurrency: report.concurrency,
-    workers: report.workers.length,
-    recycles: report.recycles,
-    rssBytes: report.rss_bytes,
-    budgetBytes: report.budget_bytes,
-    usageRatio: report.usage_ratio,
-    pressure: PRESSURE_LEVELS[report.pressure] ?? -1,
-  };
 }
 
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -187,24 +168,13 @@ export class Metrics {
     }
   }
 
-  /** Wraps the pool's run function so every batch is counted and timed. */
-  instrumentBatches(run: RunBatch<BatchResult>): RunBatch<BatchResult> {
-    return async (texts, signal) => {
-      const end = this.batchDuration.startTimer();
-      try {
-        const result = await run(texts, signal);
-        end({ outcome: 'ok' });
-        this.batchSize.observe(texts.length);
-        this.chunksEmbedded.inc(texts.length);
-        let tokens = 0;
-        for (const t of result.tokens) tokens += t;
-        this.tokensEmbedded.inc(tokens);
-        return result;
-      } catch (error) {
-        end({ outcome: 'error' });
-        throw error;
-      }
-    };
+  /** One batch that ran (core/run-batch.ts's BatchObserver): counted, sized and timed. */
+  batchDone(outcome: 'ok' | 'error', seconds: number, rows: number, tokens: number): void {
+    this.batchDuration.observe({ outcome }, seconds);
+    if (outcome !== 'ok') return;
+    this.batchSize.observe(rows);
+    this.chunksEmbedded.inc(rows);
+    this.tokensEmbedded.inc(tokens);
   }
 
   /**

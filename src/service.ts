@@ -4,22 +4,21 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { Embedder } from './core/embedder.js';
+import { observeBatches, retryOnce } from './core/run-batch.js';
 import { RuntimeLimits } from './core/runtime-limits.js';
 import { BatchScheduler } from './core/scheduler.js';
-import { MODEL_ID } from './model/files.js';
+import { Metrics } from './metrics.js';
+import { DIMENSIONS, MODEL_ID } from './model/spec.js';
+import { refuseUnderMemoryPressure } from './router/admission.js';
 import { createApp } from './router/app.js';
-import { createHttpServer } from './router/http-server.js';
 import type { ServiceStatus } from './router/health-route.js';
-import { Metrics, supervisorGauges } from './metrics.js';
+import { createHttpServer } from './router/http-server.js';
 import type { Lifecycle } from './router/ready-route.js';
+import { createSupervisor, type MemorySupervisor } from './supervisor/create.js';
+import { supervisorGauges } from './supervisor/loop.js';
 import type { BatchResult } from './workers/batch-result.js';
 import { EmbeddingPool } from './workers/pool.js';
 import { parseFaultSpec } from './workers/thread/fault-injection.js';
-import { retryOnce } from './core/retry.js';
-import { refuseUnderMemoryPressure } from './router/admission.js';
-import { createSupervisor, type MemorySupervisor } from './supervisor/create.js';
-
-export const DIMENSIONS = 384;
 
 export interface ModelPaths {
   graphPath: string;
@@ -57,7 +56,10 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
   });
   const metrics = new Metrics();
   const scheduler = new BatchScheduler<BatchResult>(
-    metrics.instrumentBatches(retryOnce((texts, signal) => pool.runWithin(limits, texts, signal), logger)),
+    observeBatches(
+      retryOnce((texts) => pool.runWithin(limits, texts), logger),
+      metrics,
+    ),
     limits,
     { maxQueuedChunks: config.maxQueuedChunks },
   );

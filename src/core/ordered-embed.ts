@@ -1,25 +1,20 @@
 import type { BatchResult } from '../workers/batch-result.js';
 import { linkedAbortController } from './abort.js';
-import { estimateTokens, planBatches } from './planner.js';
-import { BatchFailedError } from './embedder.js';
+import { allocateRows, runRows, type EmbeddedRows } from './batch-runner.js';
+import { DEFAULT_MAX_BATCH_TOKENS } from './planner.js';
 import type { RuntimeLimits } from './runtime-limits.js';
 import type { BatchScheduler } from './scheduler.js';
 
-/** Consecutive chunks of a request, embedded: rows `offset … offset + count - 1` in request order. */
-export interface EmbeddedWindow {
-  offset: number;
-  count: number;
-  dims: number;
-  vectors: Float32Array;
-  tokens: Uint16Array;
-  truncated: Uint8Array;
-}
-
 export interface OrderedEmbedOptions {
-  /** Chunks per window; by default four rounds of full batches on every worker. */
+  /** Chunks per window; by default four rounds of full batches on every worker (defaultWindowSize). */
   windowSize?: number;
   /** Most padded tokens per batch, from estimated token counts, as embed() plans (EMBEDDING_MAX_BATCH_TOKENS). */
   maxBatchTokens?: number;
+}
+
+/** Four rounds of full batches on every worker, and never fewer than 256 chunks. */
+export function defaultWindowSize(limits: RuntimeLimits): number {
+  return Math.max(256, limits.maxBatchSize * limits.maxConcurrency * 4);
 }
 
 /**
@@ -37,54 +32,21 @@ export async function* embedInOrder(
   texts: readonly string[],
   signal?: AbortSignal,
   options: OrderedEmbedOptions = {},
-): AsyncGenerator<EmbeddedWindow, void, undefined> {
+): AsyncGenerator<EmbeddedRows, void, undefined> {
   const total = texts.length;
-  const windowSize = Math.max(1, options.windowSize ?? Math.max(256, limits.maxBatchSize * limits.maxConcurrency * 4));
+  const windowSize = Math.max(1, options.windowSize ?? defaultWindowSize(limits));
+  const maxBatchTokens = options.maxBatchTokens ?? DEFAULT_MAX_BATCH_TOKENS;
   const { controller: abandon, unlink } = linkedAbortController(signal);
-  const batchSignal = abandon.signal;
   const owner = {};
-  let batchesPlanned = 0;
+  const planned = { batches: 0 };
 
-  const runWindow = async (offset: number, count: number): Promise<EmbeddedWindow> => {
-    const window: EmbeddedWindow = {
-      offset,
-      count,
-      dims,
-      vectors: new Float32Array(count * dims),
-      tokens: new Uint16Array(count),
-      truncated: new Uint8Array(count),
-    };
-    const estimates = Array.from({ length: count }, (_, i) => estimateTokens(texts[offset + i]!));
-    const plan = planBatches(estimates, {
-      minBatchSize: limits.minBatchSize,
-      batchSize: limits.batchSize,
-      parallelism: limits.concurrency,
-      ...(options.maxBatchTokens === undefined ? {} : { maxBatchTokens: options.maxBatchTokens }),
-      longestFirst: true,
-    });
-    const first = batchesPlanned;
-    batchesPlanned += plan.length;
-    await Promise.all(
-      plan.map(async (indices, b) => {
-        let result: BatchResult;
-        try {
-          result = await scheduler.submit(owner, indices.map((i) => texts[offset + i]!), batchSignal);
-        } catch (error) {
-          if (batchSignal.aborted) throw batchSignal.reason;
-          // Numbered across the request's windows so far.
-          throw new BatchFailedError(first + b, first + plan.length, { cause: error });
-        }
-        indices.forEach((target, row) => {
-          window.vectors.set(result.vectors.subarray(row * dims, (row + 1) * dims), target * dims);
-          window.tokens[target] = result.tokens[row]!;
-          window.truncated[target] = result.truncated[row]!;
-        });
-      }),
-    );
+  const runWindow = async (offset: number, count: number): Promise<EmbeddedRows> => {
+    const window = allocateRows(offset, count, dims);
+    await runRows(scheduler, limits, texts, window, { owner, signal: abandon.signal, maxBatchTokens, planned });
     return window;
   };
 
-  const pending: Promise<EmbeddedWindow>[] = [];
+  const pending: Promise<EmbeddedRows>[] = [];
   let next = 0;
   const launch = () => {
     if (next >= total) return;

@@ -1,3 +1,5 @@
+import { MAX_SEQ_LENGTH } from '../model/spec.js';
+
 /**
  * Default cap on one batch's padded tokens (rows × its longest row). Measured with this model on
  * 2 AMD EPYC cores (Zen 3, AVX2), 2 workers × 1 thread, the benchmark's requests planned as the
@@ -21,19 +23,18 @@ export const DEFAULT_MAX_BATCH_TOKENS = 256;
  */
 export const WORD_PIECE_CHARS = 4;
 
-/** [CLS] … [SEP] and the model's max_seq_length, as in tokenizer.ts (kept here so the planner stays pure). */
+/** [CLS] and [SEP]: every input carries both. */
 const SPECIAL_TOKENS = 2;
-const MAX_TOKENS = 256;
 
 /**
  * A text's expected word pieces, [CLS] and [SEP] included, without tokenizing: one pass over the
- * characters that stops at the 256-token cap, about 100 times cheaper than the real tokenizer, so it
- * can run on the main thread for every chunk of a 50,000-chunk request.
+ * characters that stops at the model's sequence cap, about 100 times cheaper than the real tokenizer,
+ * so it can run on the main thread for every chunk of a 50,000-chunk request.
  */
-export function estimateTokens(text: string): number {
+export function estimateTokens(text: string, maxTokens = MAX_SEQ_LENGTH): number {
   let tokens = SPECIAL_TOKENS;
   let word = 0;
-  for (let i = 0; i < text.length && tokens < MAX_TOKENS; i++) {
+  for (let i = 0; i < text.length && tokens < maxTokens; i++) {
     const c = text.charCodeAt(i);
     // Letters and digits, and non-ASCII below the CJK blocks (accented Latin, Greek, Cyrillic…), build words.
     if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 0xc0 && c < 0x3000)) {
@@ -48,7 +49,7 @@ export function estimateTokens(text: string): number {
     if (c > 32 && c !== 0xa0) tokens++;
   }
   if (word > 0) tokens += 1 + Math.floor((word - 1) / WORD_PIECE_CHARS);
-  return Math.min(MAX_TOKENS, tokens);
+  return Math.min(maxTokens, tokens);
 }
 
 /**

@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
+import type { RunBatch } from './run-batch.js';
 import type { RuntimeLimits } from './runtime-limits.js';
-
-export type RunBatch<T> = (texts: string[], signal?: AbortSignal) => Promise<T>;
 
 /**
  * A request refused at the door because the backlog is full: the caller answers 503 with
@@ -9,6 +8,7 @@ export type RunBatch<T> = (texts: string[], signal?: AbortSignal) => Promise<T>;
  */
 export class QueueFullError extends Error {
   override name = 'QueueFullError';
+  readonly code = 'overloaded';
   constructor(
     readonly requested: number,
     readonly queued: number,

@@ -10,8 +10,8 @@ export function refuseUnderMemoryPressure(supervisor: { refusing: boolean; retry
   return (_req, _res, next) => {
     if (!supervisor?.refusing) return next();
     next(
-      new ApiError(503, 'memory_pressure', 'memory is over budget; requests already accepted are finishing. Retry later.', {
-        'Retry-After': String(supervisor.retryAfterSeconds),
+      new ApiError('memory_pressure', 'memory is over budget; requests already accepted are finishing. Retry later.', {
+        retryAfterS: supervisor.retryAfterSeconds,
       }),
     );
   };

@@ -2,9 +2,10 @@ import cors from 'cors';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import type { Embedder } from '../core/embedder.js';
+import type { EmbedService } from '../core/embedder.js';
 import { PUBLIC_PATHS, requireApiKey } from './auth.js';
 import { embedRoute } from './embed-route.js';
+import { ERRORS, type ErrorSpec } from './error-table.js';
 import { ApiError, errorHandler, notFound } from './errors.js';
 import { healthRoute, requireReady, type ServiceStatus } from './health-route.js';
 import { embedLimits } from './limits.js';
@@ -16,7 +17,7 @@ import { requestLogger } from './request-log.js';
 import { openAiEmbeddingRequest, type RequestLimits } from './schemas.js';
 
 export interface AppDependencies {
-  embedder: Embedder;
+  embedder: EmbedService;
   status: ServiceStatus;
   logger: Logger;
   maxBodyBytes: number;
@@ -39,7 +40,7 @@ const ROUTES: ReadonlySet<string> = new Set([...PUBLIC_PATHS, '/embed', '/v1/emb
 
 /** POST bodies must be JSON: anything else would reach the handlers unparsed. */
 const requireJson: RequestHandler = (req, _res, next) => {
-  next(req.is('application/json') ? undefined : new ApiError(415, 'unsupported_media_type', 'send the body as Content-Type: application/json'));
+  next(req.is('application/json') ? undefined : new ApiError('unsupported_media_type', 'send the body as Content-Type: application/json'));
 };
 
 export function createApp(deps: AppDependencies): express.Express {
@@ -86,9 +87,8 @@ export function createApp(deps: AppDependencies): express.Express {
   app.use(notFound);
   app.use(
     errorHandler(deps.logger, deps.maxBodyBytes, (error) => {
-      if (error.code === 'overloaded') metrics.rejected.inc({ reason: 'queue_full' });
-      else if (error.code === 'model_loading') metrics.rejected.inc({ reason: 'loading' });
-      else if (error.code === 'memory_pressure') metrics.rejected.inc({ reason: 'memory_pressure' });
+      const spec: ErrorSpec = ERRORS[error.code];
+      if (spec.rejectedReason) metrics.rejected.inc({ reason: spec.rejectedReason });
     }),
   );
   return app;

@@ -19,12 +19,7 @@ export function requireApiKey(apiKey: string): RequestHandler {
     const match = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
     if (match && timingSafeEqual(digest(match[1]!), expected)) return next();
     next(
-      new ApiError(
-        401,
-        match ? 'invalid_api_key' : 'missing_api_key',
-        match ? 'the API key is not valid' : 'send the API key as Authorization: Bearer <key>',
-        { 'WWW-Authenticate': 'Bearer' },
-      ),
+      match ? new ApiError('invalid_api_key', 'the API key is not valid') : new ApiError('missing_api_key', 'send the API key as Authorization: Bearer <key>'),
     );
   };
 }

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import type { Embedder } from '../core/embedder.js';
+import type { EmbedService } from '../core/embedder.js';
 import type { EmbedRequest } from './schemas.js';
 import { ApiError, errorBody } from './errors.js';
 import { ChunkedWriter, vectorJson } from './json-stream.js';
@@ -19,7 +19,7 @@ export function clientGone(req: Request): AbortSignal {
 }
 
 /** POST /embed: the original service's API. */
-export function embedRoute(embedder: Embedder, modelId: string): RequestHandler {
+export function embedRoute(embedder: EmbedService, modelId: string): RequestHandler {
   return async (req, res) => {
     const started = performance.now();
     const request = parseEmbedRequest(req.body);
@@ -61,7 +61,7 @@ const chunkLine = (chunkId: string, vectors: Float32Array, row: number, dims: nu
  * at most two windows of vectors, whatever the request's size. A failure before the first line is an
  * ordinary JSON error; after it, the stream ends with an `{"error":{…}}` line and no summary line.
  */
-async function streamNdjson(req: Request, res: Response, embedder: Embedder, modelId: string, request: EmbedRequest, started: number): Promise<void> {
+async function streamNdjson(req: Request, res: Response, embedder: EmbedService, modelId: string, request: EmbedRequest, started: number): Promise<void> {
   const { chunks } = request;
   const windows = embedder.stream(
     chunks.map((c) => c.content),

@@ -1,5 +1,4 @@
 import type { RequestHandler } from 'express';
-import type { SupervisorReport } from '../supervisor/loop.js';
 import { ApiError } from './errors.js';
 
 export interface ServiceStatus {
@@ -7,11 +6,11 @@ export interface ServiceStatus {
   startedAt: number;
   model: string;
   variant: 'fp32' | 'int8';
-  dimensions: 384;
+  dimensions: number;
   workers: number;
   threadsPerWorker: number;
   /** The memory supervisor's state (budget, usage, pressure, limits, workers, recycles), when it runs. */
-  supervisor?: () => SupervisorReport;
+  supervisor?: () => object;
 }
 
 /** GET /health: 503 while the model loads, then 200 with what is serving. */
@@ -33,6 +32,6 @@ export function healthRoute(status: ServiceStatus): RequestHandler {
 /** Refuses work until every worker has its model loaded. */
 export function requireReady(status: ServiceStatus): RequestHandler {
   return (_req, _res, next) => {
-    next(status.ready ? undefined : new ApiError(503, 'model_loading', 'the model is still loading; retry shortly', { 'Retry-After': '2' }));
+    next(status.ready ? undefined : new ApiError('model_loading', 'the model is still loading; retry shortly'));
   };
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RequestListener } from 'node:http';
+import { ERRORS, type ErrorCode } from './error-table.js';
 import { errorBody } from './errors.js';
 
 export interface HttpServerOptions {
@@ -10,9 +11,9 @@ export interface HttpServerOptions {
 }
 
 /** Malformed HTTP and timed-out requests never reach Express; this keeps their answers JSON too. */
-const CLIENT_ERRORS: Record<string, [number, string, string]> = {
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request_timeout', 'the request was not received in time'],
-  HPE_HEADER_OVERFLOW: [431, 'headers_too_large', 'request headers are too large'],
+const CLIENT_ERRORS: Record<string, [ErrorCode, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: ['request_timeout', 'the request was not received in time'],
+  HPE_HEADER_OVERFLOW: ['headers_too_large', 'request headers are too large'],
 };
 
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
@@ -21,7 +22,8 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy();
     return;
   }
-  const [status, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'bad_request', 'malformed HTTP request'];
+  const [code, message] = CLIENT_ERRORS[error.code ?? ''] ?? ['bad_request', 'malformed HTTP request'];
+  const { status } = ERRORS[code];
   const body = JSON.stringify(errorBody(code, message));
   socket.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +

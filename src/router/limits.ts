@@ -13,7 +13,7 @@ export function embedLimits(limits: RequestLimits): RequestHandler {
     if (!Array.isArray(chunks)) return next();
     if (chunks.length > limits.maxChunks) {
       return next(
-        new ApiError(413, 'too_many_chunks', `chunks: ${chunks.length} chunks exceed the limit of ${limits.maxChunks} per request (EMBEDDING_MAX_CHUNKS_PER_REQUEST)`, {}, 'chunks'),
+        new ApiError('too_many_chunks', `chunks: ${chunks.length} chunks exceed the limit of ${limits.maxChunks} per request (EMBEDDING_MAX_CHUNKS_PER_REQUEST)`, { param: 'chunks' }),
       );
     }
     for (let i = 0; i < chunks.length; i++) {
@@ -22,11 +22,9 @@ export function embedLimits(limits: RequestLimits): RequestHandler {
         const id = typeof chunk.chunk_id === 'string' ? ` (chunk_id ${JSON.stringify(chunk.chunk_id.slice(0, 200))})` : '';
         return next(
           new ApiError(
-            413,
             'chunk_too_large',
             `chunks[${i}].content${id}: ${chunk.content.length} characters exceed the limit of ${limits.maxChunkChars} (EMBEDDING_MAX_CHUNK_CHARS)`,
-            {},
-            'chunks',
+            { param: 'chunks' },
           ),
         );
       }

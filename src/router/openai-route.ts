@@ -1,7 +1,8 @@
 import os from 'node:os';
 import type { RequestHandler } from 'express';
 import type { z } from 'zod';
-import type { Embedder, Embeddings } from '../core/embedder.js';
+import type { EmbeddedRows } from '../core/batch-runner.js';
+import type { EmbedService } from '../core/embedder.js';
 import { clientGone } from './embed-route.js';
 import { ApiError } from './errors.js';
 import { ChunkedWriter, vectorJson } from './json-stream.js';
@@ -17,7 +18,7 @@ function isTokenIdInput(input: unknown): boolean {
 }
 
 /** One vector as little-endian float32 bytes in base64, as OpenAI's `encoding_format: "base64"`. */
-export function vectorBase64(result: Embeddings, index: number): string {
+export function vectorBase64(result: EmbeddedRows, index: number): string {
   const bytes = Buffer.from(result.vectors.buffer, result.vectors.byteOffset + index * result.dims * 4, result.dims * 4);
   return (LITTLE_ENDIAN ? bytes : Buffer.from(bytes).swap32()).toString('base64');
 }
@@ -26,16 +27,14 @@ export function vectorBase64(result: Embeddings, index: number): string {
  * POST /v1/embeddings: OpenAI's embeddings API over the same embedder as /embed, so the official
  * clients (openai, LangChain's OpenAIEmbeddings) work by pointing their base URL here.
  */
-export function openAiEmbeddingsRoute(embedder: Embedder, modelId: string, schema: ReturnType<typeof openAiEmbeddingRequest>): RequestHandler {
+export function openAiEmbeddingsRoute(embedder: EmbedService, modelId: string, schema: ReturnType<typeof openAiEmbeddingRequest>): RequestHandler {
   return async (req, res) => {
     const input = (req.body as { input?: unknown } | null)?.input;
     if (isTokenIdInput(input)) {
       throw new ApiError(
-        400,
         'unsupported_input',
         "input: token-id arrays are not supported, because all-MiniLM-L6-v2 has its own WordPiece vocabulary; send text as a string or an array of strings (LangChain: set check_embedding_ctx_length=False)",
-        {},
-        'input',
+        { param: 'input' },
       );
     }
     const request: z.infer<typeof schema> = parseBody(schema, req.body);

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DIMENSIONS, MODEL_ID } from '../model/spec.js';
+import { ERRORS, ROUTE_ERRORS, type ErrorCode, type ErrorSpec } from './error-table.js';
 import {
   ChunkEmbedding,
   EmbedRequest,
@@ -17,23 +19,31 @@ const json = (schema: z.ZodType, description: string) => ({
   description,
   content: { 'application/json': { schema: z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any' }) } },
 });
-const error = (description: string) => json(ErrorResponse, description);
-const openAiError = (description: string) => json(OpenAIErrorResponse, description);
-const withRetryAfter = <T extends object>(response: T) => ({
-  ...response,
-  headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
-});
+/** Answered by the HTTP server itself (http-server.ts, clientError) before a request reaches a route, so without X-Request-Id. */
+const BEFORE_ROUTING: ReadonlySet<string> = new Set(['408', '431']);
+
 /**
- * Answered by the HTTP server itself (http-server.ts, clientError) before a request reaches a route,
- * so without X-Request-Id, and the connection closes after them.
+ * An operation's error responses, from the error table: one per status, listing each code it can
+ * answer with and what it means, with Retry-After and other headers where a code sends them.
  */
-const connectionErrors = {
-  '408': error('The request line, headers and body were not all received within EMBEDDING_REQUEST_TIMEOUT_MS (request_timeout); sent before routing, without X-Request-Id, and the connection closes'),
-  '431': error('Request headers too large (headers_too_large); sent before routing, without X-Request-Id, and the connection closes'),
-};
+function errorResponses(codes: readonly ErrorCode[], schema: z.ZodType): Record<string, object> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(ERRORS[code].status, [...(byStatus.get(ERRORS[code].status) ?? []), code]);
+  const out: Record<string, object> = {};
+  for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const specs: ErrorSpec[] = group.map((code) => ERRORS[code]);
+    const headers: Record<string, object> = {};
+    if (specs.some((s) => s.retryAfterS !== undefined)) headers['Retry-After'] = { description: 'Seconds to wait before retrying', schema: { type: 'integer' } };
+    for (const name of new Set(specs.flatMap((s) => Object.keys(s.headers ?? {})))) headers[name] = { schema: { type: 'string' } };
+    const description = group.map((code) => `${code}: ${ERRORS[code].description}`).join('; ');
+    out[String(status)] = { ...json(schema, description), ...(Object.keys(headers).length > 0 ? { headers } : {}) };
+  }
+  return out;
+}
+
 const withRequestId = (operation: { responses: Record<string, object> }) => {
   for (const [status, response] of Object.entries(operation.responses)) {
-    if (status in connectionErrors) continue;
+    if (BEFORE_ROUTING.has(status)) continue;
     (response as { headers?: object }).headers = {
       'X-Request-Id': { description: 'The request id: the incoming X-Request-Id when it is plain, else a fresh UUID', schema: { type: 'string' } },
       ...(response as { headers?: object }).headers,
@@ -52,13 +62,13 @@ export interface OpenApiOptions {
 export function openApiDocument(version: string, options: OpenApiOptions) {
   const { limits, auth } = options;
   const security = auth ? { security: [{ bearerAuth: [] }] } : {};
-  const unauthorized = (shape: typeof error) => (auth ? { '401': shape('Missing or wrong Authorization: Bearer key (WWW-Authenticate set)') } : {});
+  const routeErrors = (codes: readonly ErrorCode[], schema: z.ZodType) => errorResponses(auth ? [...codes, ...ROUTE_ERRORS.auth] : codes, schema);
   const document = {
     openapi: '3.1.0',
     info: {
       title: 'doctown-embed',
       version,
-      description: 'CPU embeddings with sentence-transformers/all-MiniLM-L6-v2 (384 dimensions, L2-normalised).',
+      description: `CPU embeddings with ${MODEL_ID} (${DIMENSIONS} dimensions, L2-normalised).`,
     },
     paths: {
       '/health': {
@@ -92,19 +102,7 @@ export function openApiDocument(version: string, options: OpenApiOptions) {
                 },
               },
             },
-            '400': error('Malformed JSON, invalid fields or duplicate chunk_id'),
-            ...unauthorized(error),
-            '413': error(
-              `Body larger than EMBEDDING_MAX_BODY_BYTES (payload_too_large), more than ${limits.maxChunks} chunks (too_many_chunks, EMBEDDING_MAX_CHUNKS_PER_REQUEST) or a chunk's content over ${limits.maxChunkChars} characters (chunk_too_large, EMBEDDING_MAX_CHUNK_CHARS; the message names its index and chunk_id)`,
-            ),
-            '415': error('Body is not application/json'),
-            ...connectionErrors,
-            '500': error('A batch failed; no partial result is returned'),
-            '503': withRetryAfter(
-              error(
-                'Model still loading (model_loading), the queue is full (overloaded, EMBEDDING_MAX_QUEUED_CHUNKS) or memory is over budget at the floor (memory_pressure; accepted requests finish); Retry-After set',
-              ),
-            ),
+            ...routeErrors(ROUTE_ERRORS.embed, ErrorResponse),
           },
           ...security,
         },
@@ -118,13 +116,7 @@ export function openApiDocument(version: string, options: OpenApiOptions) {
           },
           responses: {
             '200': json(OpenAIEmbeddingResponse, 'One embedding per input, in input order'),
-            '400': openAiError('Malformed JSON, invalid fields, dimensions other than 384, or token-id input'),
-            ...unauthorized(openAiError),
-            '413': openAiError('Body over EMBEDDING_MAX_BODY_BYTES, too many inputs or an input over EMBEDDING_MAX_CHUNK_CHARS'),
-            '415': openAiError('Body is not application/json'),
-            ...connectionErrors,
-            '500': openAiError('A batch failed; no partial result is returned'),
-            '503': withRetryAfter(openAiError('Model still loading or the queue is full; Retry-After set')),
+            ...routeErrors(ROUTE_ERRORS.openai, OpenAIErrorResponse),
           },
           ...security,
         },
@@ -147,7 +139,10 @@ export function openApiDocument(version: string, options: OpenApiOptions) {
       '/openapi.json': {
         get: {
           summary: 'This document',
-          responses: { '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } }, ...unauthorized(error) },
+          responses: {
+            '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } },
+            ...(auth ? errorResponses(ROUTE_ERRORS.auth, ErrorResponse) : {}),
+          },
           ...security,
         },
       },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DIMENSIONS, MAX_SEQ_LENGTH } from '../model/spec.js';
 
 /**
  * The wire format, in one place: request validation, the OpenAPI document and the tests' response
@@ -16,7 +17,7 @@ export const ErrorResponse = z
 export const Chunk = z
   .object({
     chunk_id: z.string().min(1).describe('Caller-chosen id, unique within the request'),
-    content: z.string().describe('Text to embed; may be empty. Truncated to 256 word pieces.'),
+    content: z.string().describe(`Text to embed; may be empty. Truncated to ${MAX_SEQ_LENGTH} word pieces.`),
   })
   .meta({ id: 'Chunk' });
 
@@ -31,9 +32,9 @@ export type EmbedRequest = z.infer<typeof EmbedRequest>;
 export const ChunkEmbedding = z
   .object({
     chunk_id: z.string(),
-    embedding: z.array(z.number()).length(384).describe('L2-normalised vector'),
-    tokens: z.number().int().min(2).max(256).describe('Word pieces fed to the model, [CLS] and [SEP] included'),
-    truncated: z.boolean().describe('True when the content was cut to 256 word pieces'),
+    embedding: z.array(z.number()).length(DIMENSIONS).describe('L2-normalised vector'),
+    tokens: z.number().int().min(2).max(MAX_SEQ_LENGTH).describe('Word pieces fed to the model, [CLS] and [SEP] included'),
+    truncated: z.boolean().describe(`True when the content was cut to ${MAX_SEQ_LENGTH} word pieces`),
   })
   .meta({ id: 'ChunkEmbedding' });
 
@@ -41,7 +42,7 @@ export const EmbedResponse = z
   .object({
     batch_id: z.string(),
     model: z.string(),
-    dimensions: z.literal(384),
+    dimensions: z.literal(DIMENSIONS),
     embeddings: z.array(ChunkEmbedding).describe('One entry per chunk, in request order'),
     usage: z.object({ chunks: z.number().int(), tokens: z.number().int() }),
     timing_ms: z.number(),
@@ -53,7 +54,7 @@ export const HealthResponse = z
     status: z.enum(['ok', 'loading']),
     model: z.string(),
     variant: z.enum(['fp32', 'int8']),
-    dimensions: z.literal(384),
+    dimensions: z.literal(DIMENSIONS),
     workers: z.number().int(),
     threads_per_worker: z.number().int(),
     uptime_s: z.number(),
@@ -131,7 +132,7 @@ export const OpenAIErrorResponse = z
   })
   .meta({ id: 'OpenAIErrorResponse' });
 
-export const DIMENSIONS_MESSAGE = 'dimensions must be 384: all-MiniLM-L6-v2 has 384 dimensions and this service does not shorten vectors';
+export const DIMENSIONS_MESSAGE = `dimensions must be ${DIMENSIONS}: the model has ${DIMENSIONS} dimensions and this service does not shorten vectors`;
 
 /** POST /v1/embeddings, OpenAI's embeddings request; `limits` bound the inputs. */
 export function openAiEmbeddingRequest(limits: RequestLimits) {
@@ -146,7 +147,7 @@ export function openAiEmbeddingRequest(limits: RequestLimits) {
         .enum(['float', 'base64'])
         .default('float')
         .describe('float: arrays of numbers; base64: each vector as little-endian float32 bytes, base64-encoded'),
-      dimensions: z.literal(384, { message: DIMENSIONS_MESSAGE }).optional().describe('Only 384 is accepted'),
+      dimensions: z.literal(DIMENSIONS, { message: DIMENSIONS_MESSAGE }).optional().describe(`Only ${DIMENSIONS} is accepted`),
       user: z.string().optional().describe('Accepted and ignored'),
     })
     .describe(`OpenAI's embeddings request; at most ${limits.maxChunks} inputs of at most ${limits.maxChunkChars} characters each`);
@@ -161,7 +162,7 @@ export const OpenAIEmbeddingResponse = z
         object: z.literal('embedding'),
         index: z.number().int().min(0),
         embedding: z
-          .union([z.array(z.number()).length(384), z.string().describe('base64 of 384 little-endian float32 values (1,536 bytes)')])
+          .union([z.array(z.number()).length(DIMENSIONS), z.string().describe(`base64 of ${DIMENSIONS} little-endian float32 values (${DIMENSIONS * 4} bytes)`)])
           .describe('L2-normalised vector'),
       }),
     ),

@@ -28,9 +28,9 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   // A size limit from RequestLimits (an array or a string over its max) is 413, not a malformed request.
   if (issue.code === 'too_big' && (issue.origin === 'array' || issue.origin === 'string')) {
     const code = issue.origin === 'array' ? 'too_many_chunks' : 'chunk_too_large';
-    throw new ApiError(413, code, `${where}: ${issue.message}`, {}, param);
+    throw new ApiError(code, `${where}: ${issue.message}`, { param });
   }
-  throw new ApiError(400, 'invalid_request', `${where}: ${issue.message}`, {}, param);
+  throw new ApiError('invalid_request', `${where}: ${issue.message}`, { param });
 }
 
 export function parseEmbedRequest(body: unknown): EmbedRequest {
@@ -38,7 +38,7 @@ export function parseEmbedRequest(body: unknown): EmbedRequest {
   const seen = new Set<string>();
   request.chunks.forEach(({ chunk_id }, index) => {
     if (seen.has(chunk_id)) {
-      throw new ApiError(400, 'duplicate_chunk_id', `chunks[${index}].chunk_id: ${JSON.stringify(chunk_id)} appears more than once`);
+      throw new ApiError('duplicate_chunk_id', `chunks[${index}].chunk_id: ${JSON.stringify(chunk_id)} appears more than once`);
     }
     seen.add(chunk_id);
   });

@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { RuntimeLimits } from '../core/runtime-limits.js';
+import { MAX_SEQ_LENGTH } from '../model/spec.js';
 import { ARENA_BYTES_PER_TOKEN } from '../workers/pool.js';
 import { resolveBudget } from './budget.js';
 import { readCgroupMemory } from './cgroup.js';
@@ -58,7 +59,7 @@ export async function createSupervisor(
     recycleAboveBytes: config.workerMaxMb * 1024 * 1024,
     reclaimAfterIdleMs: RECLAIM_AFTER_IDLE_MS,
     // A batch holds at most batchSize full-length chunks and at most about maxBatchTokens padded tokens.
-    arenaBytesFor: (batchSize) => Math.min(batchSize * 256, config.maxBatchTokens) * ARENA_BYTES_PER_TOKEN,
+    arenaBytesFor: (batchSize) => Math.min(batchSize * MAX_SEQ_LENGTH, config.maxBatchTokens) * ARENA_BYTES_PER_TOKEN,
   };
   return new MemorySupervisor({
     policy,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { RuntimeLimits } from '../core/runtime-limits.js';
+import type { SupervisorGauges } from '../metrics.js';
 import type { WorkerSnapshot } from '../workers/pool.js';
 import type { MemoryBudget } from './budget.js';
 import { decide, initialState, type Action, type PolicyConfig, type PolicyState } from './policy.js';
@@ -230,6 +231,22 @@ export class MemorySupervisor {
       sample_interval_ms: this.#options.sampleIntervalMs,
     };
   }
+}
+
+const PRESSURE_LEVELS: Record<PolicyState['level'], number> = { calm: 0, elevated: 1, high: 2, critical: 3 };
+
+/** The supervisor's /health report as the numbers /metrics exports. */
+export function supervisorGauges(report: SupervisorReport): SupervisorGauges {
+  return {
+    batchSize: report.batch_size,
+    concurrency: report.concurrency,
+    workers: report.workers.length,
+    recycles: report.recycles,
+    rssBytes: report.rss_bytes,
+    budgetBytes: report.budget_bytes,
+    usageRatio: report.usage_ratio,
+    pressure: PRESSURE_LEVELS[report.pressure],
+  };
 }
 
 const mb = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;

@@ -40,8 +40,6 @@ interface Slot {
 interface Waiter {
   resolve: (slot: Slot) => void;
   reject: (reason: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: () => void;
 }
 
 /**
@@ -137,12 +135,16 @@ export class EmbeddingPool {
     return this.#active > 0 ? 0 : Date.now() - this.#idleSince;
   }
 
-  async run(texts: string[], signal?: AbortSignal): Promise<BatchResult> {
+  /**
+   * Runs one batch on the next free worker. There is no way to cancel it once started: a worker
+   * terminated inside onnxruntime aborts the process at exit (the scheduler withdraws queued batches instead).
+   */
+  async run(texts: string[]): Promise<BatchResult> {
     this.#active++;
     try {
-      const slot = await this.#acquire(signal);
+      const slot = await this.#acquire();
       try {
-        const buffer = await slot.piscina.run({ texts }, signal ? { signal } : {});
+        const buffer = await slot.piscina.run({ texts });
         slot.tasks++;
         return viewBatchResult(buffer, texts.length, this.#settings.dims);
       } finally {
@@ -159,13 +161,13 @@ export class EmbeddingPool {
    * batch size goes to the workers in pieces of the new size, one after another in the same
    * scheduler slot, and comes back as one result in the original order.
    */
-  async runWithin(limits: RuntimeLimits, texts: string[], signal?: AbortSignal): Promise<BatchResult> {
-    if (texts.length <= limits.batchSize) return this.run(texts, signal);
+  async runWithin(limits: RuntimeLimits, texts: string[]): Promise<BatchResult> {
+    if (texts.length <= limits.batchSize) return this.run(texts);
     const dims = this.#settings.dims;
     const parts: BatchResult[] = [];
     for (let start = 0; start < texts.length; ) {
       const size = Math.max(1, limits.batchSize);
-      parts.push(await this.run(texts.slice(start, start + size), signal));
+      parts.push(await this.run(texts.slice(start, start + size)));
       start += size;
     }
     const out: BatchResult = {
@@ -183,24 +185,10 @@ export class EmbeddingPool {
     return out;
   }
 
-  #acquire(signal?: AbortSignal): Promise<Slot> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+  #acquire(): Promise<Slot> {
     if (this.#destroyed) return Promise.reject(new Error('the worker pool is shut down'));
     return new Promise<Slot>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          const index = this.#waiting.indexOf(waiter);
-          if (index !== -1) {
-            this.#waiting.splice(index, 1);
-            reject(signal!.reason);
-          }
-        },
-      };
-      signal?.addEventListener('abort', waiter.onAbort, { once: true });
-      this.#waiting.push(waiter);
+      this.#waiting.push({ resolve, reject });
       this.#dispatch();
     });
   }
@@ -214,7 +202,6 @@ export class EmbeddingPool {
       const free = this.#slots.filter((s) => s.state === 'ready' && !s.busy).sort((a, b) => b.lastTaken - a.lastTaken)[0];
       if (!free) return;
       const waiter = this.#waiting.shift()!;
-      waiter.signal?.removeEventListener('abort', waiter.onAbort);
       free.busy = true;
       free.lastTaken = ++this.#taken;
       waiter.resolve(free);
