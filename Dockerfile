@@ -26,21 +26,8 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 
 # 3. The image: no compiler, no dev dependencies, no npm cache; runs as the unprivileged `node` user.
 FROM node:20-slim
-# Defaults as in the README's configuration table.
-ENV NODE_ENV=production \
-    PORT=8000 \
-    HOST=0.0.0.0 \
-    LOG_LEVEL=info \
-    EMBEDDING_MODEL_VARIANT=fp32 \
-    EMBEDDING_MIN_BATCH_SIZE=8 \
-    EMBEDDING_MAX_BATCH_SIZE=64 \
-    EMBEDDING_MAX_BODY_BYTES=67108864 \
-    EMBEDDING_MAX_MEMORY_PERCENT=70 \
-    EMBEDDING_MAX_CHUNK_CHARS=100000 \
-    EMBEDDING_MAX_CHUNKS_PER_REQUEST=50000 \
-    EMBEDDING_MAX_QUEUED_CHUNKS=100000 \
-    EMBEDDING_SHUTDOWN_TIMEOUT_MS=8000 \
-    EMBEDDING_SHUTDOWN_DELAY_MS=0
+# Defaults live in src/config.ts (and the README table generated from it); none is restated here.
+ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/package.json ./

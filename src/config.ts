@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_TOKENS } from './core/planner.js';
+import { MAX_SEQ_LENGTH } from './model/spec.js';
 
 /**
  * Every setting the service reads from the environment, parsed and validated once at start-up.
@@ -52,7 +53,6 @@ export class ConfigError extends Error {
 /** The original service capped ONNX threads at 8; more never helped a model this small. */
 export const MAX_ONNX_THREADS = 8;
 const MAX_BATCH_SIZE_LIMIT = 1024;
-/** Large enough for 20,000 chunks of 2 KB, with room for JSON escaping. */
 /**
  * 256 word pieces never need more than a few KB of text; 100,000 characters (a 2,500-line file)
  * accepts any chunker's output, even a whole file, and refuses a mistaken multi-megabyte blob.
@@ -68,6 +68,7 @@ const DEFAULT_MAX_CHUNKS_PER_REQUEST = 50_000;
 const DEFAULT_MAX_QUEUED_CHUNKS = 100_000;
 /** Inside `docker stop`'s 10 s grace period (and Kubernetes' 30 s), with room to destroy the pool. */
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 8_000;
+/** Large enough for 20,000 chunks of 2 KB, with room for JSON escaping. */
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** Never echoed in error messages. */
@@ -81,58 +82,134 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
 
-const envSchema = z.object({
-  HOST: z.string().trim().min(1).default('0.0.0.0'),
-  PORT: int(0, 65535).default(8000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  EMBEDDING_MODEL_DIR: z.string().trim().min(1).optional(),
-  EMBEDDING_MODEL_VARIANT: z.enum(['fp32', 'int8']).default('fp32'),
-  EMBEDDING_WORKERS: int(1, 256).optional(),
-  // Values above the cap are accepted and clamped, as the original did, rather than refused.
-  EMBEDDING_ONNX_THREADS: int(1, 1024).optional(),
-  EMBEDDING_MIN_BATCH_SIZE: int(1, MAX_BATCH_SIZE_LIMIT).default(8),
-  EMBEDDING_MAX_BATCH_SIZE: int(1, MAX_BATCH_SIZE_LIMIT).default(64),
-  // 256 tokens (one full row) up to 1,024 rows of 256: any cap from none-in-practice to one row per batch.
-  EMBEDDING_MAX_BATCH_TOKENS: int(256, MAX_BATCH_SIZE_LIMIT * 256).default(DEFAULT_MAX_BATCH_TOKENS),
-  EMBEDDING_MAX_BODY_BYTES: int(1024, 2 ** 31 - 1).default(DEFAULT_MAX_BODY_BYTES),
-  EMBEDDING_MAX_MEMORY_PERCENT: int(1, 100).default(70),
-  EMBEDDING_MAX_MEMORY_MB: int(64, 16 * 1024 * 1024).optional(),
-  EMBEDDING_ADAPTIVE_BATCHING: z
+const bool = () =>
+  z
     .string()
     .trim()
     .toLowerCase()
     .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' }))
-    .transform((v) => ['true', '1', 'yes', 'on'].includes(v))
-    .default(true),
-  EMBEDDING_MEMORY_SAMPLE_MS: int(50, 60_000).default(500),
-  EMBEDDING_MAX_PAUSE_MS: int(0, 600_000).default(10_000),
-  EMBEDDING_WORKER_MAX_TASKS: int(0, 1_000_000_000).default(2000),
-  EMBEDDING_WORKER_MAX_MB: int(0, 16 * 1024 * 1024).default(1024),
-  EMBEDDING_CGROUP_ROOT: z.string().trim().min(1).default('/sys/fs/cgroup'),
-  EMBEDDING_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(60_000),
-  EMBEDDING_TEST_FAULTS: z
-    .string()
-    .regex(/^(throw|exit):\d+$/, { message: 'test-only; must be throw:N or exit:N' })
-    .optional(),
-  EMBEDDING_MAX_CHUNK_CHARS: int(1, 2 ** 31 - 1).default(DEFAULT_MAX_CHUNK_CHARS),
-  EMBEDDING_MAX_CHUNKS_PER_REQUEST: int(1, 10_000_000).default(DEFAULT_MAX_CHUNKS_PER_REQUEST),
-  EMBEDDING_MAX_QUEUED_CHUNKS: int(1, 100_000_000).default(DEFAULT_MAX_QUEUED_CHUNKS),
-  EMBEDDING_SHUTDOWN_TIMEOUT_MS: int(0, 3_600_000).default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
-  EMBEDDING_SHUTDOWN_DELAY_MS: int(0, 600_000).default(0),
-  EMBEDDING_API_KEY: z
-    .string()
-    .regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without spaces (it is sent as a Bearer token)' })
-    .optional(),
-  EMBEDDING_CORS_ORIGIN: z
-    .string()
-    .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o.length > 0))
-    .pipe(
-      z.array(
-        z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, { message: 'must be * or a comma-separated list of origins like https://app.example.com' }),
-      ),
-    )
-    .default([]),
-});
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+/**
+ * One environment variable: how it is parsed (its zod schema, default included) and what the README's
+ * configuration table says of it. `shown` replaces the default's cell when the default is computed.
+ */
+interface Variable {
+  schema: z.ZodType;
+  doc: string;
+  shown?: string;
+}
+
+/**
+ * Every variable the service reads, stated once: parsing, defaults and documentation. The README's
+ * configuration table is generated from this (`configTable()`, checked by test/config-readme.test.ts).
+ */
+export const VARIABLES = {
+  PORT: { schema: int(0, 65535).default(8000), doc: 'Listen port (`0` picks a free one).' },
+  HOST: { schema: z.string().trim().min(1).default('0.0.0.0'), doc: 'Listen address.' },
+  EMBEDDING_MODEL_VARIANT: { schema: z.enum(['fp32', 'int8']).default('fp32'), doc: '`fp32` or `int8` graph (int8 is below 0.99 cosine per text: [docs/MODEL.md](docs/MODEL.md)).' },
+  EMBEDDING_MODEL_DIR: {
+    schema: z.string().trim().min(1).optional(),
+    doc: 'A directory holding `model.onnx` (or `model_int8.onnx`) and `tokenizer.json`, used as is instead of `models/all-MiniLM-L6-v2`.',
+  },
+  EMBEDDING_WORKERS: { schema: int(1, 256).optional(), shown: 'cores ÷ `EMBEDDING_ONNX_THREADS`', doc: 'Worker threads, each with its own ONNX session.' },
+  // Values above the cap are accepted and clamped, as the original did, rather than refused.
+  EMBEDDING_ONNX_THREADS: {
+    schema: int(1, 1024).optional(),
+    shown: '1 (or cores ÷ `EMBEDDING_WORKERS`)',
+    doc: `Intra-op threads per worker; capped at ${MAX_ONNX_THREADS} as in the original.`,
+  },
+  EMBEDDING_MIN_BATCH_SIZE: { schema: int(1, MAX_BATCH_SIZE_LIMIT).default(8), doc: 'A request is not split into batches smaller than this.' },
+  EMBEDDING_MAX_BATCH_SIZE: { schema: int(1, MAX_BATCH_SIZE_LIMIT).default(64), doc: 'Most chunks in one worker task.' },
+  // One full row up to 1,024 rows of full rows: any cap from none-in-practice to one row per batch.
+  EMBEDDING_MAX_BATCH_TOKENS: {
+    schema: int(MAX_SEQ_LENGTH, MAX_BATCH_SIZE_LIMIT * MAX_SEQ_LENGTH).default(DEFAULT_MAX_BATCH_TOKENS),
+    doc: 'Most padded tokens (rows × longest row) in one worker task, from estimated token counts; a single chunk over it runs alone. Larger batches cost more CPU per token and hold more memory ([BENCHMARKS.md](BENCHMARKS.md)).',
+  },
+  EMBEDDING_MAX_BODY_BYTES: { schema: int(1024, 2 ** 31 - 1).default(DEFAULT_MAX_BODY_BYTES), doc: 'Request body limit (413 above it); the default fits 20,000 chunks of 2 KB.' },
+  EMBEDDING_REQUEST_TIMEOUT_MS: { schema: int(1000, 3_600_000).default(60_000), doc: 'Time allowed to receive a whole request, headers and body; a slow-drip client gets 408.' },
+  EMBEDDING_MAX_CHUNK_CHARS: {
+    schema: int(1, 2 ** 31 - 1).default(DEFAULT_MAX_CHUNK_CHARS),
+    doc: "Most characters in one chunk's `content` (or one `/v1/embeddings` input); 413 `chunk_too_large` naming the chunk.",
+  },
+  EMBEDDING_MAX_CHUNKS_PER_REQUEST: {
+    schema: int(1, 10_000_000).default(DEFAULT_MAX_CHUNKS_PER_REQUEST),
+    doc: 'Most chunks (or inputs) in one request; 413 `too_many_chunks`. Sized for one giant repository request.',
+  },
+  EMBEDDING_MAX_QUEUED_CHUNKS: {
+    schema: int(1, 100_000_000).default(DEFAULT_MAX_QUEUED_CHUNKS),
+    doc: 'Backpressure: most chunks waiting for a worker; past it, 503 `overloaded` with `Retry-After` at once (an empty queue always admits). Must be ≥ `EMBEDDING_MAX_CHUNKS_PER_REQUEST`.',
+  },
+  EMBEDDING_SHUTDOWN_TIMEOUT_MS: {
+    schema: int(0, 3_600_000).default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
+    doc: "On SIGTERM/SIGINT, how long requests in flight may take to finish before their connections are cut (the default fits `docker stop`'s 10 s).",
+  },
+  EMBEDDING_SHUTDOWN_DELAY_MS: {
+    schema: int(0, 600_000).default(0),
+    doc: 'On SIGTERM/SIGINT, how long to keep serving with `/ready` at 503 before closing the listener, so a load balancer stops routing first (Kubernetes: about 5000).',
+  },
+  EMBEDDING_API_KEY: {
+    schema: z
+      .string()
+      .regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without spaces (it is sent as a Bearer token)' })
+      .optional(),
+    doc: 'When set, every route but `/health`, `/ready` and `/metrics` needs `Authorization: Bearer <key>` (compared in constant time, never logged).',
+  },
+  EMBEDDING_CORS_ORIGIN: {
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((o) => o.trim())
+          .filter((o) => o.length > 0),
+      )
+      .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, { message: 'must be * or a comma-separated list of origins like https://app.example.com' })))
+      .default([]),
+    shown: '*(unset: CORS off)*',
+    doc: 'Comma-separated browser origins allowed to call the API (`https://app.example.com,http://localhost:3000`), or `*`.',
+  },
+  EMBEDDING_MAX_MEMORY_PERCENT: {
+    schema: int(1, 100).default(70),
+    doc: "Memory budget as a percentage of the effective limit (the cgroup's when below the machine's RAM), compared with the process's RSS.",
+  },
+  EMBEDDING_MAX_MEMORY_MB: { schema: int(64, 16 * 1024 * 1024).optional(), doc: 'The budget in MB, overriding the percentage.' },
+  EMBEDDING_ADAPTIVE_BATCHING: {
+    schema: bool().default(true),
+    doc: '`true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`). Off: batch size and concurrency stay at their maxima; waiting and refusing over budget still apply.',
+  },
+  EMBEDDING_MEMORY_SAMPLE_MS: { schema: int(50, 60_000).default(500), doc: 'How often the supervisor samples memory.' },
+  EMBEDDING_MAX_PAUSE_MS: {
+    schema: int(0, 600_000).default(10_000),
+    doc: 'Over budget at the floor, new batches wait at most this long; then they run and new requests get 503 `memory_pressure`.',
+  },
+  EMBEDDING_WORKER_MAX_TASKS: { schema: int(0, 1_000_000_000).default(2000), doc: 'Recycle a worker (fresh thread and ONNX session) after this many tasks; `0` never.' },
+  EMBEDDING_WORKER_MAX_MB: { schema: int(0, 16 * 1024 * 1024).default(1024), doc: 'Recycle a worker whose estimated footprint (isolate heap + ONNX arena) passes this; `0` never.' },
+  EMBEDDING_CGROUP_ROOT: { schema: z.string().trim().min(1).default('/sys/fs/cgroup'), doc: 'Where the memory cgroup is read from.' },
+  LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), doc: 'pino level: `fatal` … `trace`, or `silent`.' },
+  EMBEDDING_TEST_FAULTS: {
+    schema: z
+      .string()
+      .regex(/^(throw|exit):\d+$/, { message: 'test-only; must be throw:N or exit:N' })
+      .optional(),
+    doc: 'Test-only fault injection (`throw:N` or `exit:N`, see `src/workers/thread/fault-injection.ts`); never set it in service.',
+  },
+} satisfies Record<string, Variable>;
+
+const envSchema = z.object(Object.fromEntries(Object.entries(VARIABLES).map(([name, v]) => [name, v.schema])) as { [K in keyof typeof VARIABLES]: (typeof VARIABLES)[K]['schema'] });
+
+/** A default as the README shows it: the computed text, the schema's default value, or unset. */
+function shownDefault(variable: Variable): string {
+  if (variable.shown) return variable.shown;
+  const def = (variable.schema as z.ZodType & { def: { type: string; defaultValue?: unknown } }).def;
+  return def.type === 'default' ? `\`${String(def.defaultValue)}\`` : '*(unset)*';
+}
+
+/** The README's configuration table, generated from VARIABLES. */
+export function configTable(): string {
+  const rows = Object.entries(VARIABLES).map(([name, v]: [string, Variable]) => `| \`${name}\` | ${shownDefault(v)} | ${v.doc} |`);
+  return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
+}
 
 /**
  * Splits the cores between workers and intra-op threads so that, by default,
