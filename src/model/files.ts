@@ -6,27 +6,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const MODEL_ID = 'sentence-transformers/all-MiniLM-L6-v2';
 /** Directory name under <root>/models. */
-export const MODEL_DIR_NAME = 'all-MiniLM-L6-v2';
+const MODEL_DIR_NAME = 'all-MiniLM-L6-v2';
 
 export type ModelVariant = 'fp32' | 'int8';
-export const MODEL_VARIANTS: readonly ModelVariant[] = ['fp32', 'int8'] as const;
 
 export const TOKENIZER_FILE = 'tokenizer.json';
-export const MANIFEST_RELATIVE_PATH = path.join('models', 'manifest.json');
-
-export function isModelVariant(value: unknown): value is ModelVariant {
-  return typeof value === 'string' && (MODEL_VARIANTS as readonly string[]).includes(value);
-}
+const MANIFEST_RELATIVE_PATH = path.join('models', 'manifest.json');
 
 /** File name of the ONNX graph for a variant: model.onnx or model_int8.onnx. */
 export function graphFileName(variant: ModelVariant): string {
   return variant === 'int8' ? 'model_int8.onnx' : 'model.onnx';
 }
 
-/** Files (graph + tokenizer) that a variant needs, in a stable order. */
-export function filesForVariant(variant: ModelVariant): string[] {
+/** Files (graph + tokenizer) that a variant needs, in a stable order; 'all' is both graphs and the tokenizer. */
+export function filesForVariant(variant: ModelVariant | 'all'): string[] {
+  if (variant === 'all') return [graphFileName('fp32'), graphFileName('int8'), TOKENIZER_FILE];
   return [graphFileName(variant), TOKENIZER_FILE];
 }
 
@@ -39,7 +34,7 @@ export function filesForVariant(variant: ModelVariant): string[] {
  * holds models/manifest.json wins over a nearer bare package.json (tsc can
  * emit a copy of package.json into dist/ when something imports it).
  */
-export function findProjectRoot(startDir: string): string {
+function findProjectRoot(startDir: string): string {
   let firstWithPackageJson: string | undefined;
   let dir = path.resolve(startDir);
   for (;;) {
@@ -79,17 +74,17 @@ export interface FileDigest {
   size: number;
 }
 
-export interface HubFileEntry extends FileDigest {
+interface HubFileEntry extends FileDigest {
   /** Path inside the Hub repository, e.g. onnx/model.onnx. */
   path: string;
 }
 
-export interface MavenFileEntry extends FileDigest {
+interface MavenFileEntry extends FileDigest {
   /** Where the file can be found; `artifact` is a key of sources.maven.artifacts. */
   from: { artifact: string; entry: string }[];
 }
 
-export interface ManifestFile {
+interface ManifestFile {
   role: 'graph' | 'tokenizer';
   variant: ModelVariant | null;
   sources: { hub?: HubFileEntry; maven?: MavenFileEntry };
@@ -118,7 +113,7 @@ function fail(file: string, what: string): never {
 }
 
 /** Structural check of a parsed manifest; throws with the offending field. */
-export function validateManifest(value: unknown, file = 'manifest.json'): Manifest {
+function validateManifest(value: unknown, file = 'manifest.json'): Manifest {
   if (typeof value !== 'object' || value === null) fail(file, 'not a JSON object');
   const m = value as Partial<Manifest>;
   if (m.schemaVersion !== 1) fail(file, `unsupported schemaVersion ${String(m.schemaVersion)}`);
@@ -134,7 +129,7 @@ export function validateManifest(value: unknown, file = 'manifest.json'): Manife
       if (typeof d.size !== 'number' || !Number.isInteger(d.size) || d.size <= 0) fail(file, `files["${name}"].sources.${source}.size`);
     }
   }
-  for (const required of [graphFileName('fp32'), graphFileName('int8'), TOKENIZER_FILE]) {
+  for (const required of filesForVariant('all')) {
     if (!(required in m.files)) fail(file, `no entry for ${required}`);
   }
   return m as Manifest;

@@ -2,30 +2,29 @@
  * Checks that a model directory holds the graph + tokenizer for a variant and,
  * optionally, that their sha256 matches models/manifest.json.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { sha256File } from './digest.js';
 import {
   acceptedDigests,
   graphFileName,
   loadManifest,
   matchDigest,
-  MODEL_ID,
   TOKENIZER_FILE,
   type FileDigest,
   type Manifest,
   type ModelVariant,
   type SourceName,
 } from './files.js';
+import { MODEL_ID } from './spec.js';
 
 export const FETCH_HINT =
   'run `npm run model:fetch` (EMBEDDING_MODEL_VARIANT=int8 for the int8 graph), ' +
   'or point EMBEDDING_MODEL_DIR at a directory holding model.onnx / model_int8.onnx and tokenizer.json';
 
-export type FileProblemKind = 'missing' | 'not-a-file' | 'empty' | 'corrupt';
+type FileProblemKind = 'missing' | 'not-a-file' | 'empty' | 'corrupt';
 
-export interface FileProblem {
+interface FileProblem {
   file: string;
   path: string;
   kind: FileProblemKind;
@@ -46,19 +45,8 @@ export class ModelFilesError extends Error {
   }
 }
 
-/** Streaming sha256 + byte count of a file. */
-export async function sha256File(file: string): Promise<FileDigest> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    hash.update(buf);
-  }
-  return { sha256: hash.digest('hex'), size };
-}
-
-function formatExpected(expected: (FileDigest & { source: SourceName })[] | undefined): string {
+/** The manifest's accepted digests for a file, as one phrase. */
+export function formatExpected(expected: (FileDigest & { source: SourceName })[] | undefined): string {
   if (!expected || expected.length === 0) return 'no manifest entry';
   return expected.map((d) => `${d.sha256} (${d.size} bytes, ${d.source})`).join(' or ');
 }
@@ -92,7 +80,7 @@ function describeProblems(dir: string, variant: ModelVariant, problems: FileProb
  * Checks one file. Returns undefined when fine. With checkHashes=false only
  * existence / regular file / non-empty are checked.
  */
-export async function checkModelFile(
+async function checkModelFile(
   dir: string,
   file: string,
   opts: { checkHashes: boolean; manifest?: Manifest },
@@ -115,6 +103,16 @@ export async function checkModelFile(
   return { file, path: full, kind: 'corrupt', actual, expected: acceptedDigests(manifest, file) };
 }
 
+/** The problems with `files` in `dir`, in the order of `files`; empty when all are fine. */
+export async function checkModelFiles(
+  dir: string,
+  files: readonly string[],
+  opts: { checkHashes: boolean; manifest?: Manifest },
+): Promise<FileProblem[]> {
+  const results = await Promise.all(files.map((f) => checkModelFile(dir, f, opts)));
+  return results.filter((p): p is FileProblem => p !== undefined);
+}
+
 /**
  * Resolves the graph and tokenizer paths for `variant` in `dir`, or throws
  * ModelFilesError naming every missing/corrupt file and the fix.
@@ -126,9 +124,7 @@ export async function verifyModelDir(
 ): Promise<{ graphPath: string; tokenizerPath: string }> {
   const absDir = path.resolve(dir);
   const graph = graphFileName(variant);
-  const problems = (
-    await Promise.all([graph, TOKENIZER_FILE].map((f) => checkModelFile(absDir, f, opts)))
-  ).filter((p): p is FileProblem => p !== undefined);
+  const problems = await checkModelFiles(absDir, [graph, TOKENIZER_FILE], opts);
   if (problems.length > 0) throw new ModelFilesError(absDir, variant, problems);
   return { graphPath: path.join(absDir, graph), tokenizerPath: path.join(absDir, TOKENIZER_FILE) };
 }

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { CLS_TOKEN, MAX_SEQ_LENGTH, SEP_TOKEN } from '../../model/spec.js';
 import { useFastWordPiece } from './wordpiece.js';
 
-/** sentence-transformers' max_seq_length for all-MiniLM-L6-v2, counting [CLS] and [SEP]. */
-export const MAX_SEQ_LENGTH = 256;
+export { MAX_SEQ_LENGTH };
 const CONTENT_TOKENS = MAX_SEQ_LENGTH - 2;
 /** First prefix tried for long texts; grows 4× until it yields enough word pieces. */
 const FIRST_WINDOW_CHARS = 4096;
@@ -29,8 +29,8 @@ export class ModelTokenizer {
   constructor(tokenizerJson: object) {
     this.#tokenizer = new Tokenizer(tokenizerJson, {});
     this.fastWordPiece = useFastWordPiece(this.#tokenizer);
-    this.#cls = this.#idOf('[CLS]');
-    this.#sep = this.#idOf('[SEP]');
+    this.#cls = this.#idOf(CLS_TOKEN);
+    this.#sep = this.#idOf(SEP_TOKEN);
   }
 
   static fromFile(path: string): ModelTokenizer {
