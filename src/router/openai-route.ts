@@ -33,7 +33,7 @@ export function openAiEmbeddingsRoute(embedder: EmbedService, modelId: string, s
     if (isTokenIdInput(input)) {
       throw new ApiError(
         'unsupported_input',
-        "input: token-id arrays are not supported, because all-MiniLM-L6-v2 has its own WordPiece vocabulary; send text as a string or an array of strings (LangChain: set check_embedding_ctx_length=False)",
+        'input: token-id arrays are not supported, because all-MiniLM-L6-v2 has its own WordPiece vocabulary; send text as a string or an array of strings (LangChain: set check_embedding_ctx_length=False)',
         { param: 'input' },
       );
     }

@@ -1,5 +1,4 @@
 import { Piscina } from 'piscina';
-import type { RuntimeLimits } from '../core/runtime-limits.js';
 import { viewBatchResult, type BatchResult } from './batch-result.js';
 import type { EmbedTask, WorkerSettings, WorkerStats } from './thread/embed-worker.js';
 
@@ -161,7 +160,7 @@ export class EmbeddingPool {
    * batch size goes to the workers in pieces of the new size, one after another in the same
    * scheduler slot, and comes back as one result in the original order.
    */
-  async runWithin(limits: RuntimeLimits, texts: string[]): Promise<BatchResult> {
+  async runWithin(limits: { readonly batchSize: number }, texts: string[]): Promise<BatchResult> {
     if (texts.length <= limits.batchSize) return this.run(texts);
     const dims = this.#settings.dims;
     const parts: BatchResult[] = [];

@@ -1,0 +1,84 @@
+/**
+ * Import direction, checked by `npm run lint:deps` (part of `npm test`):
+ *   router → core → workers;  supervisor → core, workers;  every layer → model/ and the shared
+ *   modules (config, logger, metrics);  only service.ts (and the entry, server.ts) wires the router
+ *   to the rest;  no cycles;  tests and benchmarks share harness/, never each other.
+ * @type {import('dependency-cruiser').IConfiguration}
+ */
+const LAYER = (name) => `^src/${name}/`;
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'A cycle hides which module depends on which.', from: {}, to: { circular: true } },
+    {
+      name: 'router-only-from-service',
+      severity: 'error',
+      comment: 'Only service.ts wires the HTTP layer to the rest; nothing below it may reach up into router/.',
+      from: { path: '^src/', pathNot: ['^src/router/', '^src/service\\.ts$'] },
+      to: { path: LAYER('router') },
+    },
+    {
+      name: 'router-not-to-workers-or-supervisor',
+      severity: 'error',
+      comment: 'The HTTP layer talks to the embedding core (core/) only; the pool and the supervisor are wired in by service.ts.',
+      from: { path: LAYER('router') },
+      to: { path: [LAYER('workers'), LAYER('supervisor')] },
+    },
+    {
+      name: 'core-not-up',
+      severity: 'error',
+      comment: 'core/ runs on the main thread below the router and beside the supervisor, which steers it through RuntimeLimits.',
+      from: { path: LAYER('core') },
+      to: { path: [LAYER('supervisor'), '^src/(service|server|metrics)\\.ts$'] },
+    },
+    {
+      name: 'workers-not-up',
+      severity: 'error',
+      comment: 'workers/ is the bottom layer: the pool and the code that runs inside the worker threads.',
+      from: { path: LAYER('workers') },
+      to: { path: [LAYER('core'), LAYER('supervisor'), '^src/(service|server|metrics|config)\\.ts$'] },
+    },
+    {
+      name: 'thread-code-stays-in-thread',
+      severity: 'error',
+      comment: 'Code under workers/thread/ runs inside worker threads; the main thread reaches it only through the pool (types aside).',
+      from: { path: '^src/', pathNot: ['^src/workers/', '^src/service\\.ts$'] },
+      to: { path: '^src/workers/thread/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'model-is-a-leaf',
+      severity: 'error',
+      comment: 'model/ holds the model facts and files; every layer may read it, it reads none of them.',
+      from: { path: LAYER('model') },
+      to: { path: ['^src/(router|core|workers|supervisor)/', '^src/(service|server|metrics|config)\\.ts$'] },
+    },
+    {
+      name: 'shared-modules-stay-shared',
+      severity: 'error',
+      comment: 'config, logger and metrics are used by every layer, so they import none of the layers above the planner.',
+      from: { path: '^src/(config|logger|metrics)\\.ts$' },
+      to: { path: ['^src/(router|workers|supervisor)/', '^src/(service|server)\\.ts$'] },
+    },
+    {
+      name: 'src-not-to-tests',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench|harness|scripts)/' },
+    },
+    {
+      name: 'tests-and-bench-apart',
+      severity: 'error',
+      comment: 'Tests and benchmarks share harness/ and never import each other.',
+      from: { path: '^test/' },
+      to: { path: '^bench/' },
+    },
+    { name: 'bench-not-to-tests', severity: 'error', from: { path: '^(bench|harness)/' }, to: { path: '^test/' } },
+    { name: 'harness-not-to-bench', severity: 'error', from: { path: '^harness/' }, to: { path: '^bench/' } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(dist|node_modules)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.mjs'] },
+  },
+};
