@@ -31,7 +31,8 @@ export interface Config {
   workerMaxTasks: number;
   /** Recycle a worker whose estimated footprint passes this many MB (0: never). */
   workerMaxMb: number;
-  cgroupRoot: string;
+  /** EMBEDDING_CGROUP_ROOT: read this cgroup directory instead of finding the process's own. */
+  cgroupRoot: string | undefined;
   requestTimeoutMs: number;
   /** Test-only fault injection spec (see src/workers/thread/fault-injection.ts). */
   testFaults: string | undefined;
@@ -185,7 +186,11 @@ export const VARIABLES = {
   },
   EMBEDDING_WORKER_MAX_TASKS: { schema: int(0, 1_000_000_000).default(2000), doc: 'Recycle a worker (fresh thread and ONNX session) after this many tasks; `0` never.' },
   EMBEDDING_WORKER_MAX_MB: { schema: int(0, 16 * 1024 * 1024).default(1024), doc: 'Recycle a worker whose estimated footprint (isolate heap + ONNX arena) passes this; `0` never.' },
-  EMBEDDING_CGROUP_ROOT: { schema: z.string().trim().min(1).default('/sys/fs/cgroup'), doc: 'Where the memory cgroup is read from.' },
+  EMBEDDING_CGROUP_ROOT: {
+    schema: z.string().trim().min(1).optional(),
+    shown: "*(unset: the process's own cgroup)*",
+    doc: "A cgroup directory to read the memory limit from, as is. Unset, the service finds its own cgroup (`/proc/self/cgroup`, `/proc/self/mountinfo`) and takes the tightest limit of it and its ancestors, re-read at every sample.",
+  },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), doc: 'pino level: `fatal` … `trace`, or `silent`.' },
   EMBEDDING_TEST_FAULTS: {
     schema: z

@@ -3,6 +3,8 @@ import { pino } from 'pino';
 import { RuntimeLimits } from '../src/core/runtime-limits.js';
 import { BatchScheduler } from '../src/core/scheduler.js';
 import { refuseUnderMemoryPressure } from '../src/router/admission.js';
+import { resolveBudget } from '../src/supervisor/budget.js';
+import { NO_CGROUP } from '../src/supervisor/cgroup.js';
 import type { PolicyConfig } from '../src/supervisor/policy.js';
 import type { MemorySample } from '../src/supervisor/sample.js';
 import { MemorySupervisor, type SupervisedPool } from '../src/supervisor/loop.js';
@@ -10,7 +12,8 @@ import type { WorkerSnapshot } from '../src/workers/pool.js';
 
 const MB = 1024 * 1024;
 
-function harness(readingsMb: number[]) {
+/** `cgroupLimitsMb`: the cgroup limit at each sample, followed by a 70% budget; absent, a fixed budget. */
+function harness(readingsMb: number[], cgroupLimitsMb?: number[]) {
   const limits = new RuntimeLimits({ minBatchSize: 8, maxBatchSize: 64, maxConcurrency: 2 });
   const recycled: number[] = [];
   const workers: WorkerSnapshot[] = [
@@ -33,14 +36,20 @@ function harness(readingsMb: number[]) {
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   let now = 0;
   let i = 0;
-  const sampler = async (): Promise<MemorySample> => ({
-    at: now,
-    rssBytes: readingsMb[Math.min(i++, readingsMb.length - 1)]! * MB,
-    cpuPercent: 50,
-    systemTotalBytes: 16_000 * MB,
-    systemFreeBytes: 8_000 * MB,
-    cgroup: { version: 2, limitBytes: null, usageBytes: null },
-  });
+  const cgroupAt = (n: number) =>
+    cgroupLimitsMb ? { ...NO_CGROUP, version: 1 as const, limitBytes: cgroupLimitsMb[Math.min(n, cgroupLimitsMb.length - 1)]! * MB, limitFile: '/cg/memory.limit_in_bytes' } : NO_CGROUP;
+  const sampler = async (): Promise<MemorySample> => {
+    const n = i++;
+    return {
+      at: now,
+      rssBytes: readingsMb[Math.min(n, readingsMb.length - 1)]! * MB,
+      cpuPercent: 50,
+      systemTotalBytes: 16_000 * MB,
+      systemFreeBytes: 8_000 * MB,
+      cgroup: cgroupAt(n),
+    };
+  };
+  const budgetFor = (cgroup: MemorySample['cgroup']) => resolveBudget({ percent: 70, absoluteMb: undefined, totalBytes: 16_000 * MB, cgroup });
   const policy: PolicyConfig = {
     adaptive: true,
     budgetBytes: 1000 * MB,
@@ -59,7 +68,8 @@ function harness(readingsMb: number[]) {
   };
   const supervisor = new MemorySupervisor({
     policy,
-    budget: { budgetBytes: 1000 * MB, limitBytes: 2000 * MB, source: 'EMBEDDING_MAX_MEMORY_MB' },
+    budget: cgroupLimitsMb ? budgetFor(cgroupAt(0)) : { budgetBytes: 1000 * MB, limitBytes: 2000 * MB, source: 'EMBEDDING_MAX_MEMORY_MB', limitFile: null },
+    ...(cgroupLimitsMb ? { rebudget: budgetFor } : {}),
     sampleIntervalMs: 100,
     sampler,
     limits,
@@ -136,4 +146,22 @@ test('the supervisor recycles a worker that reached its task limit, one at a tim
   await supervisor.settled();
   t.deepEqual(recycled, [0, 1]);
   t.true(logs.some((l) => l.supervisor === 'recycled' && l.worker === 0 && l.cause === 'tasks'));
+});
+
+test('a cgroup limit changed at run time moves the budget, and the policy acts on the new one', async (t) => {
+  // RSS holds at 600 MB; the limit drops from 2,000 MB (budget 1,400) to 800 MB (budget 560), then comes back.
+  const { supervisor, logs, limits, tick } = harness([600, 600, 600, 600], [2000, 800, 800, 2000]);
+  await tick();
+  t.is(supervisor.report().budget_bytes, Math.floor(2000 * MB * 0.7));
+  t.is(limits.batchSize, 64);
+  await tick();
+  t.is(supervisor.report().budget_bytes, Math.floor(800 * MB * 0.7));
+  t.is(supervisor.report().limit_file, '/cg/memory.limit_in_bytes');
+  t.is(limits.batchSize, 8, 'over the new budget: straight to the minimum batch');
+  const change = logs.find((l) => l.supervisor === 'budget');
+  t.like(change, { from: Math.floor(2000 * MB * 0.7), to: Math.floor(800 * MB * 0.7), limit_bytes: 800 * MB, limit_file: '/cg/memory.limit_in_bytes' });
+  await tick();
+  await tick();
+  t.is(supervisor.report().budget_bytes, Math.floor(2000 * MB * 0.7));
+  t.is(logs.filter((l) => l.supervisor === 'budget').length, 2);
 });

@@ -73,14 +73,24 @@ export const SupervisorState = z
     limit_bytes: z.number().int().describe('The effective memory limit: the cgroup limit when lower than the machine’s RAM'),
     rss_bytes: z.number().int().describe('Resident set of the process (main thread and all workers) at the last sample'),
     peak_rss_bytes: z.number().int(),
-    usage_ratio: z.number().describe('rss_bytes ÷ budget_bytes'),
+    usage_ratio: z.number().describe('The larger of rss_bytes and cgroup.working_set_bytes, ÷ budget_bytes'),
     pressure: z.enum(['calm', 'elevated', 'high', 'critical']).describe('calm < 75% ≤ elevated < 90% ≤ high < 100% ≤ critical'),
     cpu_percent: z.number(),
-    cgroup: z.object({
-      version: z.union([z.literal(1), z.literal(2), z.null()]),
-      limit_bytes: z.number().int().nullable(),
-      usage_bytes: z.number().int().nullable(),
-    }),
+    limit_file: z.string().nullable().describe('The cgroup file whose limit limit_bytes is (memory.max, memory.high, memory.limit_in_bytes…), when it is one'),
+    cgroup: z
+      .object({
+        version: z.union([z.literal(1), z.literal(2), z.null()]),
+        path: z.string().nullable().describe('The process’s memory cgroup directory (or EMBEDDING_CGROUP_ROOT)'),
+        limit_bytes: z.number().int().nullable().describe('The tightest limit of the cgroup and its ancestors'),
+        limit_file: z.string().nullable(),
+        usage_bytes: z.number().int().nullable().describe('The cgroup’s own charge, page cache included'),
+        working_set_bytes: z
+          .number()
+          .int()
+          .nullable()
+          .describe('The charge of the cgroup whose limit binds, less inactive file pages; held against the budget with the RSS'),
+      })
+      .describe('The memory cgroup at the last sample'),
     batch_size: z.number().int().describe('Most chunks per worker task right now'),
     min_batch_size: z.number().int(),
     max_batch_size: z.number().int(),

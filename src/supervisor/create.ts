@@ -5,7 +5,7 @@ import type { RuntimeLimits } from '../core/runtime-limits.js';
 import { MAX_SEQ_LENGTH } from '../model/spec.js';
 import { ARENA_BYTES_PER_TOKEN } from '../workers/pool.js';
 import { resolveBudget } from './budget.js';
-import { readCgroupMemory } from './cgroup.js';
+import { cgroupAtRoot, findOwnCgroup, readCgroupMemory } from './cgroup.js';
 import type { PolicyConfig } from './policy.js';
 import { createSystemSampler, type Sampler } from './sample.js';
 import { MemorySupervisor, type SupervisedPool } from './loop.js';
@@ -37,13 +37,20 @@ export type SupervisorConfig = Pick<
   | 'maxBatchTokens'
 >;
 
-/** Builds the supervisor from config: reads the cgroup once to set the budget, then samples on its interval. */
+/**
+ * Builds the supervisor from config: finds the process's memory cgroup (or takes EMBEDDING_CGROUP_ROOT),
+ * sets the budget from the tightest limit over it and its ancestors, then samples on its interval,
+ * re-reading the limit each time.
+ */
 export async function createSupervisor(
   config: SupervisorConfig,
   deps: { limits: RuntimeLimits; pool: SupervisedPool; logger: Logger; sampler?: Sampler },
 ): Promise<MemorySupervisor> {
-  const cgroup = await readCgroupMemory(config.cgroupRoot);
-  const budget = resolveBudget({ percent: config.maxMemoryPercent, absoluteMb: config.maxMemoryMb, totalBytes: os.totalmem(), cgroup });
+  const location = config.cgroupRoot ? await cgroupAtRoot(config.cgroupRoot) : await findOwnCgroup();
+  const cgroup = await readCgroupMemory(location);
+  const budgetFor = (reading: typeof cgroup) =>
+    resolveBudget({ percent: config.maxMemoryPercent, absoluteMb: config.maxMemoryMb, totalBytes: os.totalmem(), cgroup: reading });
+  const budget = budgetFor(cgroup);
   const policy: PolicyConfig = {
     adaptive: config.adaptiveBatching,
     budgetBytes: budget.budgetBytes,
@@ -64,8 +71,10 @@ export async function createSupervisor(
   return new MemorySupervisor({
     policy,
     budget,
+    rebudget: budgetFor,
+    cgroup,
     sampleIntervalMs: config.memorySampleMs,
-    sampler: deps.sampler ?? createSystemSampler({ cgroupRoot: config.cgroupRoot }),
+    sampler: deps.sampler ?? createSystemSampler({ cgroup: location }),
     limits: deps.limits,
     pool: deps.pool,
     logger: deps.logger,

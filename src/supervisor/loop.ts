@@ -4,7 +4,8 @@ import type { SupervisorGauges } from '../metrics.js';
 import type { WorkerSnapshot } from '../workers/pool.js';
 import type { MemoryBudget } from './budget.js';
 import { decide, initialState, type Action, type PolicyConfig, type PolicyState } from './policy.js';
-import type { MemorySample, Sampler } from './sample.js';
+import { memoryInUse, type MemorySample, type Sampler } from './sample.js';
+import type { CgroupMemory } from './cgroup.js';
 
 /** What the supervisor needs from the worker pool. */
 export interface SupervisedPool {
@@ -19,6 +20,10 @@ export interface SupervisedPool {
 export interface SupervisorOptions {
   policy: PolicyConfig;
   budget: MemoryBudget;
+  /** The budget a cgroup reading implies; asked at every sample, so a limit changed at run time moves the budget. */
+  rebudget?: (cgroup: CgroupMemory) => MemoryBudget;
+  /** The cgroup reading the budget was first set from, for the start-up log and /health before the first sample. */
+  cgroup?: CgroupMemory;
   sampleIntervalMs: number;
   sampler: Sampler;
   limits: RuntimeLimits;
@@ -33,12 +38,20 @@ export interface SupervisorReport {
   budget_bytes: number;
   budget_source: MemoryBudget['source'];
   limit_bytes: number;
+  limit_file: string | null;
   rss_bytes: number;
   peak_rss_bytes: number;
   usage_ratio: number;
   pressure: PolicyState['level'];
   cpu_percent: number;
-  cgroup: { version: 1 | 2 | null; limit_bytes: number | null; usage_bytes: number | null };
+  cgroup: {
+    version: 1 | 2 | null;
+    path: string | null;
+    limit_bytes: number | null;
+    limit_file: string | null;
+    usage_bytes: number | null;
+    working_set_bytes: number | null;
+  };
   batch_size: number;
   min_batch_size: number;
   max_batch_size: number;
@@ -60,6 +73,9 @@ export interface SupervisorReport {
 export class MemorySupervisor {
   readonly #options: SupervisorOptions;
   readonly #now: () => number;
+  /** The budget and the policy that carries it; both move when the cgroup limit does. */
+  #budget: MemoryBudget;
+  #policy: PolicyConfig;
   #state: PolicyState;
   #last: MemorySample | undefined;
   #ratio = 0;
@@ -72,6 +88,8 @@ export class MemorySupervisor {
   constructor(options: SupervisorOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#budget = options.budget;
+    this.#policy = options.policy;
     this.#state = initialState(options.policy);
   }
 
@@ -79,17 +97,23 @@ export class MemorySupervisor {
     if (this.#timer) return;
     this.#timer = setInterval(() => void this.tick(), this.#options.sampleIntervalMs);
     this.#timer.unref();
-    const { budget, policy } = this.#options;
+    const budget = this.#budget;
+    const policy = this.#policy;
+    const cgroup = this.#options.cgroup;
     this.#options.logger.info(
       {
         supervisor: 'start',
         budget_bytes: budget.budgetBytes,
         budget_source: budget.source,
         limit_bytes: budget.limitBytes,
+        limit_file: budget.limitFile,
+        cgroup_version: cgroup?.version ?? null,
+        cgroup_path: cgroup?.path ?? null,
         adaptive: policy.adaptive,
         sample_interval_ms: this.#options.sampleIntervalMs,
       },
-      `memory supervisor: budget ${mb(budget.budgetBytes)} (${budget.source}), limit ${mb(budget.limitBytes)}`,
+      `memory supervisor: budget ${mb(budget.budgetBytes)} (${budget.source}${budget.limitFile ? `: ${budget.limitFile}` : ''}), limit ${mb(budget.limitBytes)}` +
+        (cgroup?.path ? `, cgroup v${cgroup.version} ${cgroup.path}` : ', no memory cgroup seen'),
     );
     const idle = process.memoryUsage.rss();
     if (idle >= budget.budgetBytes * policy.lowWater) {
@@ -127,8 +151,9 @@ export class MemorySupervisor {
       const sample = await this.#options.sampler();
       this.#last = sample;
       this.#peakRss = Math.max(this.#peakRss, sample.rssBytes);
-      const { pool, policy } = this.#options;
-      const decision = decide(this.#state, { now: this.#now(), usedBytes: sample.rssBytes, workers: pool.snapshot(), idleMs: pool.idleForMs() }, policy);
+      this.#follow(sample);
+      const { pool } = this.#options;
+      const decision = decide(this.#state, { now: this.#now(), usedBytes: memoryInUse(sample), workers: pool.snapshot(), idleMs: pool.idleForMs() }, this.#policy);
       this.#state = decision.state;
       this.#ratio = decision.ratio;
       for (const action of decision.actions) this.#apply(action, sample, decision.ratio);
@@ -141,8 +166,31 @@ export class MemorySupervisor {
     }
   }
 
+  /** A cgroup limit that moved (raised, lowered, set or removed) moves the budget: logged as a decision. */
+  #follow(sample: MemorySample): void {
+    const next = this.#options.rebudget?.(sample.cgroup);
+    if (!next || next.budgetBytes === this.#budget.budgetBytes) return;
+    const from = this.#budget;
+    this.#budget = next;
+    this.#policy = { ...this.#policy, budgetBytes: next.budgetBytes };
+    this.#adjustments++;
+    this.#options.logger.warn(
+      {
+        supervisor: 'budget',
+        from: from.budgetBytes,
+        to: next.budgetBytes,
+        budget_source: next.source,
+        limit_bytes: next.limitBytes,
+        limit_file: next.limitFile,
+        reason: 'the memory limit changed',
+      },
+      `memory supervisor: budget ${mb(from.budgetBytes)} → ${mb(next.budgetBytes)} (limit ${mb(next.limitBytes)}${next.limitFile ? `, ${next.limitFile}` : ''})`,
+    );
+  }
+
   #apply(action: Action, sample: MemorySample, ratio: number): void {
-    const { limits, pool, logger, budget } = this.#options;
+    const { limits, pool, logger } = this.#options;
+    const budget = this.#budget;
     this.#adjustments++;
     const numbers = {
       supervisor: action.type,
@@ -201,22 +249,29 @@ export class MemorySupervisor {
   }
 
   report(): SupervisorReport {
-    const { budget, policy, limits, pool } = this.#options;
+    const { limits, pool } = this.#options;
+    const budget = this.#budget;
+    const policy = this.#policy;
     const rss = this.#last?.rssBytes ?? process.memoryUsage.rss();
+    const cgroup = this.#last?.cgroup ?? this.#options.cgroup;
     return {
       adaptive: policy.adaptive,
       budget_bytes: budget.budgetBytes,
       budget_source: budget.source,
       limit_bytes: budget.limitBytes,
+      limit_file: budget.limitFile,
       rss_bytes: rss,
       peak_rss_bytes: Math.max(this.#peakRss, rss),
       usage_ratio: Math.round((this.#last ? this.#ratio : rss / budget.budgetBytes) * 1000) / 1000,
       pressure: this.#state.level,
       cpu_percent: Math.round((this.#last?.cpuPercent ?? 0) * 10) / 10,
       cgroup: {
-        version: this.#last?.cgroup.version ?? null,
-        limit_bytes: this.#last?.cgroup.limitBytes ?? null,
-        usage_bytes: this.#last?.cgroup.usageBytes ?? null,
+        version: cgroup?.version ?? null,
+        path: cgroup?.path ?? null,
+        limit_bytes: cgroup?.limitBytes ?? null,
+        limit_file: cgroup?.limitFile ?? null,
+        usage_bytes: cgroup?.usageBytes ?? null,
+        working_set_bytes: cgroup?.workingSetBytes ?? null,
       },
       batch_size: limits.batchSize,
       min_batch_size: limits.minBatchSize,
