@@ -10,7 +10,7 @@ test('memory supervisor defaults', (t) => {
     maxPauseMs: 10_000,
     workerMaxTasks: 2000,
     workerMaxMb: 1024,
-    cgroupRoot: '/sys/fs/cgroup',
+    cgroupRoot: undefined,
   });
 });
 
