@@ -4,9 +4,8 @@
  * checked against the same texts embedded alone, and the server's RSS sampled throughout.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import autocannon from 'autocannon';
-import { projectRoot } from '../src/model/files.js';
+import { buildCorpus } from './corpus.js';
 import { cosine } from './server.js';
 
 export interface CorpusChunk {
@@ -14,10 +13,9 @@ export interface CorpusChunk {
   text: string;
 }
 
-/** The benchmark corpus (bench/corpus.mjs): a fixed selection of code and prose from node_modules. */
+/** The benchmark corpus (corpus.ts): a fixed selection of code and prose from node_modules. */
 export async function loadCorpus(size: number): Promise<CorpusChunk[]> {
-  const module = (await import(path.join(projectRoot(), 'bench', 'corpus.mjs'))) as { buildCorpus(size: number): CorpusChunk[] };
-  return module.buildCorpus(size);
+  return buildCorpus(size);
 }
 
 export function rssBytes(pid: number): number {

@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { env, pipeline } from '@xenova/transformers';
-import { buildCorpus } from '../../corpus.mjs';
-import { requestMix } from '../../lib/mix.mjs';
-import { median, percentile, peakRssMb } from '../../lib/stats.mjs';
+// The corpus, request mix and statistics of the bench, compiled (`npm run bench` builds first).
+import { buildCorpus } from '../../../dist/harness/corpus.js';
+import { median, percentile, peakRssMb } from '../../../dist/harness/stats.js';
+import { requestMix } from '../../../dist/bench/lib/mix.js';
 import { MODEL_NAME, MODEL_ROOT, prepareModel } from './prepare-model.mjs';
 
 const arg = process.argv[2] ?? '{}';

@@ -6,11 +6,8 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
-import ort from 'onnxruntime-node';
 import { move, workerData } from 'piscina';
-import { MAX_SEQ_LENGTH, ModelTokenizer } from './tokenizer.js';
-import { meanPoolNormalize } from './pooling.js';
-import { allocateBatchResult } from '../batch-result.js';
+import { Inference } from './inference.js';
 import { maybeInjectFault, type FaultSettings } from './fault-injection.js';
 
 export interface WorkerSettings {
@@ -64,49 +61,12 @@ let peakBatchTokens = 0;
 
 const settings = workerData as WorkerSettings;
 
-const session = await ort.InferenceSession.create(settings.graphPath, {
-  executionProviders: ['cpu'],
-  intraOpNumThreads: settings.intraOpThreads,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-});
-const tokenizer = ModelTokenizer.fromFile(settings.tokenizerPath);
+// Tokenizer, tensors, ONNX session and pooling live in inference.ts, shared with the bench's ceiling.
+const inference = await Inference.create(settings);
 
 export default async function embedBatch(task: EmbedTask): Promise<unknown> {
   maybeInjectFault(settings.faults, task.texts);
-  const count = task.texts.length;
-  const encoded = task.texts.map((text) => tokenizer.encode(text));
-  const padded = Math.min(MAX_SEQ_LENGTH, Math.max(...encoded.map((e) => e.ids.length)));
-
-  const inputIds = new BigInt64Array(count * padded);
-  const attentionMask = new BigInt64Array(count * padded);
-  encoded.forEach(({ ids }, row) => {
-    for (let t = 0; t < ids.length; t++) {
-      inputIds[row * padded + t] = BigInt(ids[t]!);
-      attentionMask[row * padded + t] = 1n;
-    }
-  });
-  const shape = [count, padded];
-  const feeds = {
-    input_ids: new ort.Tensor('int64', inputIds, shape),
-    attention_mask: new ort.Tensor('int64', attentionMask, shape),
-    token_type_ids: new ort.Tensor('int64', new BigInt64Array(count * padded), shape),
-  };
-  const outputs = await session.run(feeds);
-  const hidden = outputs.last_hidden_state;
-  if (!hidden || hidden.type !== 'float32' || hidden.dims[2] !== settings.dims) {
-    throw new Error(`model output last_hidden_state is not float32 [batch, seq, ${settings.dims}]`);
-  }
-
-  const { buffer, view } = allocateBatchResult(count, settings.dims);
-  const lengths = encoded.map((e) => e.ids.length);
-  meanPoolNormalize(hidden.data as Float32Array, lengths, padded, settings.dims, view.vectors);
-  encoded.forEach((e, row) => {
-    view.tokens[row] = e.ids.length;
-    view.truncated[row] = e.truncated ? 1 : 0;
-  });
-  hidden.dispose();
+  const { buffer, count, padded } = await inference.embedTexts(task.texts);
 
   tasks++;
   const batchTokens = count * padded;

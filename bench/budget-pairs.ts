@@ -4,30 +4,36 @@
  * alternate A B, B A, …; besides the per-pair ratio of chunks/s it sums each batch's fastest
  * inference over the runs ("quiet" time: interference only lengthens a batch).
  *
- *   npm run bench:budget-pairs -- --a 512 --b 256 --reps 5
+ *   npm run bench:budget-pairs -- --a 512 --b 256 --reps 5 [--size 400]
  */
-import { buildCorpus, ROOT } from './corpus.mjs';
-import { planAsService } from './lib/mix.mjs';
-import { MODEL_DIR, OrtPool } from './lib/ort-pool.mjs';
-import { pairedRatio } from './lib/paired.mjs';
-import { sum } from './lib/stats.mjs';
-
-const { ModelTokenizer } = await import(`${ROOT}/dist/src/workers/thread/tokenizer.js`);
-const { planBatches, estimateTokens } = await import(`${ROOT}/dist/src/core/planner.js`);
+import { buildCorpus } from '../harness/corpus.js';
+import { sum } from '../harness/stats.js';
+import { ModelTokenizer } from '../src/workers/thread/tokenizer.js';
+import { planAsService } from './lib/mix.js';
+import { OrtPool, TOKENIZER_PATH } from './lib/ort-pool.js';
+import { pairedRatio } from './lib/paired.js';
 
 const argv = process.argv.slice(2);
-const flag = (name, fallback) => Number(argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : fallback);
+const flag = (name: string, fallback: number) => Number(argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : fallback);
 const budgets = { a: flag('a', 512), b: flag('b', 256) };
 const reps = flag('reps', 5);
 
 const corpus = buildCorpus(flag('size', 400));
-const tokenizer = ModelTokenizer.fromFile(`${MODEL_DIR}/tokenizer.json`);
+const tokenizer = ModelTokenizer.fromFile(TOKENIZER_PATH);
 const rows = corpus.map((c) => tokenizer.encode(c.text).ids);
-const planFor = (budget) => planAsService(corpus, { planBatches, estimateTokens }, { batchSize: 64, parallelism: 2, maxBatchTokens: budget, longestFirst: true });
+const planFor = (budget: number) => planAsService(corpus, { batchSize: 64, parallelism: 2, maxBatchTokens: budget, longestFirst: true });
 
-const sides = {};
-for (const key of ['a', 'b']) sides[key] = { plan: planFor(budgets[key]), pool: await OrtPool.start({ workers: 2, threads: 1 }), runs: [] };
-const runner = (side) => async () => {
+interface Side {
+  plan: number[][];
+  pool: OrtPool;
+  /** Each run's inference ms per batch, in plan order. */
+  runs: number[][];
+}
+const sides: { a: Side; b: Side } = {
+  a: { plan: planFor(budgets.a), pool: await OrtPool.start({ workers: 2, threads: 1 }), runs: [] },
+  b: { plan: planFor(budgets.b), pool: await OrtPool.start({ workers: 2, threads: 1 }), runs: [] },
+};
+const runner = (side: Side) => async () => {
   const { results, wallS } = await side.pool.runPlan(side.plan, rows);
   side.runs.push(results.map((r) => r.inferMs));
   return corpus.length / wallS;
@@ -37,7 +43,7 @@ try {
   await runner(sides.b)();
   for (const side of Object.values(sides)) side.runs.length = 0; // warm-up runs do not count
   const paired = await pairedRatio(runner(sides.a), runner(sides.b), reps);
-  const quiet = (side) => sum(side.plan.map((_, j) => Math.min(...side.runs.map((r) => r[j])))) / corpus.length;
+  const quiet = (side: Side) => sum(side.plan.map((_, j) => Math.min(...side.runs.map((r) => r[j]!)))) / corpus.length;
   console.log(
     JSON.stringify({
       budgets,

@@ -8,12 +8,21 @@
  *          of 4–24 lines.
  *
  * Selection uses a seeded PRNG over sorted file lists, so the same node_modules gives the same corpus.
+ * `node dist/harness/corpus.js 400` prints its size.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../src/model/files.js';
 
-export const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
-const NM = join(ROOT, 'node_modules');
+export interface BenchChunk {
+  id: string;
+  kind: 'code' | 'prose';
+  /** The file the chunk was cut from, relative to node_modules. */
+  source: string;
+  text: string;
+}
+
 /**
  * Packages whose markdown is the prose: a fixed list of the service's own dependency tree (pinned by
  * package-lock.json), so adding an unrelated dependency does not change the corpus.
@@ -24,7 +33,7 @@ const PROSE_PACKAGES = [
 ];
 
 /** mulberry32: small, fast, good enough for a reproducible shuffle. */
-export function prng(seed) {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -35,13 +44,14 @@ export function prng(seed) {
   };
 }
 
-function walk(dir, accept, out = []) {
+function walk(dir: string, accept: (path: string) => boolean, out: string[] = []): string[] {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {
     return out;
   }
+  // Code-unit order, not localeCompare: the corpus must not depend on the machine's locale.
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const p = join(dir, e.name);
     if (e.isDirectory()) walk(p, accept, out);
@@ -50,9 +60,9 @@ function walk(dir, accept, out = []) {
   return out;
 }
 
-function codeChunks(file, rand) {
+function codeChunks(file: string, rand: () => number): string[] {
   const lines = readFileSync(file, 'utf8').split('\n');
-  const chunks = [];
+  const chunks: string[] = [];
   for (let i = 0; i < lines.length; ) {
     const n = 4 + Math.floor(rand() * 37);
     const text = lines.slice(i, i + n).join('\n');
@@ -62,10 +72,10 @@ function codeChunks(file, rand) {
   return chunks;
 }
 
-function proseChunks(file, rand) {
+function proseChunks(file: string, rand: () => number): string[] {
   const paragraphs = readFileSync(file, 'utf8').split(/\n\s*\n/);
-  const chunks = [];
-  let current = [];
+  const chunks: string[] = [];
+  let current: string[] = [];
   let lines = 0;
   let target = 4 + Math.floor(rand() * 21);
   for (const p of paragraphs) {
@@ -83,13 +93,13 @@ function proseChunks(file, rand) {
   return chunks;
 }
 
-function pick(pool, count, rand) {
+function pick<T>(pool: readonly T[], count: number, rand: () => number): T[] {
   // Partial Fisher–Yates over a copy: the first `count` of a seeded shuffle.
   const a = pool.slice();
   const n = Math.min(count, a.length);
   for (let i = 0; i < n; i++) {
     const j = i + Math.floor(rand() * (a.length - i));
-    [a[i], a[j]] = [a[j], a[i]];
+    [a[i], a[j]] = [a[j]!, a[i]!];
   }
   return a.slice(0, n);
 }
@@ -98,14 +108,16 @@ function pick(pool, count, rand) {
  * `size` chunks: 45% compiler source, 25% Node declarations, 30% markdown prose, in a fixed
  * shuffled order (the "arrival order" of the benchmark).
  */
-export function buildCorpus(size, seed = 20261125) {
+export function buildCorpus(size: number, seed = 20261125): BenchChunk[] {
+  const nm = join(projectRoot(), 'node_modules');
   const rand = prng(seed);
-  const ts = codeChunks(join(NM, 'typescript/lib/typescript.js'), rand).map((text) => ({ kind: 'code', source: 'typescript/lib/typescript.js', text }));
-  const dts = walk(join(NM, '@types/node'), (p) => p.endsWith('.d.ts')).flatMap((f) =>
-    codeChunks(f, rand).map((text) => ({ kind: 'code', source: relative(NM, f), text })),
+  type Unnamed = Omit<BenchChunk, 'id'>;
+  const ts = codeChunks(join(nm, 'typescript/lib/typescript.js'), rand).map((text): Unnamed => ({ kind: 'code', source: 'typescript/lib/typescript.js', text }));
+  const dts = walk(join(nm, '@types/node'), (p) => p.endsWith('.d.ts')).flatMap((f) =>
+    codeChunks(f, rand).map((text): Unnamed => ({ kind: 'code', source: relative(nm, f), text })),
   );
-  const md = PROSE_PACKAGES.flatMap((pkg) => walk(join(NM, pkg), (p) => p.toLowerCase().endsWith('.md') && statSync(p).size > 4096)).flatMap((f) =>
-    proseChunks(f, rand).map((text) => ({ kind: 'prose', source: relative(NM, f), text })),
+  const md = PROSE_PACKAGES.flatMap((pkg) => walk(join(nm, pkg), (p) => p.toLowerCase().endsWith('.md') && statSync(p).size > 4096)).flatMap((f) =>
+    proseChunks(f, rand).map((text): Unnamed => ({ kind: 'prose', source: relative(nm, f), text })),
   );
   const nTs = Math.round(size * 0.45);
   const nDts = Math.round(size * 0.25);
@@ -113,7 +125,7 @@ export function buildCorpus(size, seed = 20261125) {
   return pick(chosen, chosen.length, rand).map((c, i) => ({ id: `c${i}`, ...c }));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const corpus = buildCorpus(Number(process.argv[2] ?? 1000));
   const chars = corpus.map((c) => c.text.length);
   console.log(corpus.length, 'chunks, chars mean', Math.round(chars.reduce((a, b) => a + b, 0) / chars.length));

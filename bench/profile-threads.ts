@@ -7,19 +7,20 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { buildCorpus, ROOT } from './corpus.mjs';
-import { drive, startChild } from './lib/http.mjs';
-import { requestMix } from './lib/mix.mjs';
-import { median } from './lib/stats.mjs';
+import { buildCorpus } from '../harness/corpus.js';
+import { SERVER_ENTRY } from '../harness/server.js';
+import { median } from '../harness/stats.js';
+import { drive, startChild } from './lib/http.js';
+import { requestMix } from './lib/mix.js';
 
 const { values } = parseArgs({ options: { clients: { type: 'string', default: '1,4,8' }, reps: { type: 'string', default: '3' } } });
 const corpus = buildCorpus(400);
 const bodies = requestMix(corpus).map((r) => JSON.stringify(r));
-const server = await startChild('node', [`${ROOT}/dist/src/server.js`], { env: { LOG_LEVEL: 'warn' } });
+const server = await startChild(process.execPath, [SERVER_ENTRY], { env: { LOG_LEVEL: 'warn' } });
 
 /** CPU ms of every thread of the server, by thread id. */
-function threadCpuMs() {
-  const out = new Map();
+function threadCpuMs(): Map<string, number> {
+  const out = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${server.pid}/task`)) {
     try {
       const stat = readFileSync(`/proc/${server.pid}/task/${tid}/stat`, 'utf8');
@@ -32,12 +33,20 @@ function threadCpuMs() {
   return out;
 }
 
+interface Rep {
+  chunksPerS: number;
+  total: number;
+  workers: number;
+  main: number;
+  other: number;
+}
+
 try {
   await drive(server.url, bodies.slice(0, 4), 2, server.pid); // warm-up
   console.log('| clients | chunks/s | server CPU ms per chunk | worker threads | main thread | other threads |');
   console.log('|---:|---:|---:|---:|---:|---:|');
   for (const clients of values.clients.split(',').map(Number)) {
-    const reps = [];
+    const reps: Rep[] = [];
     for (let r = 0; r < Number(values.reps); r++) {
       const before = threadCpuMs();
       const { wall } = await drive(server.url, bodies, clients, server.pid);
@@ -54,7 +63,7 @@ try {
         other: others.slice(2).reduce((s, t) => s + t.ms, 0),
       });
     }
-    const m = (key) => median(reps.map((r) => r[key])).toFixed(1);
+    const m = (key: keyof Rep) => median(reps.map((r) => r[key])).toFixed(1);
     console.log(`| ${clients} | ${m('chunksPerS')} | ${m('total')} | ${m('workers')} | ${m('main')} | ${m('other')} |`);
   }
 } finally {

@@ -1,24 +1,37 @@
 /** Starting the service and the Python peer as children, and driving them over HTTP on 127.0.0.1. */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { createServer } from 'node:net';
-import { percentile, procCpuS } from './stats.mjs';
+import { createServer, type AddressInfo } from 'node:net';
+import { percentile, procCpuS } from '../../harness/stats.js';
 
-export function freePort() {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
+      const { port } = s.address() as AddressInfo;
       s.close(() => resolve(port));
     });
   });
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Spawns `command args` with `env`, waits until GET url/health answers 200. */
-export async function startChild(command, args, { env, cwd, healthPath = '/health', timeoutMs = 120_000 } = {}) {
+export interface ChildOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  healthPath?: string;
+  timeoutMs?: number;
+}
+
+export interface RunningChild {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Spawns `command args` (`{port}` in an argument becomes the port) with `env`, waits until GET url/health answers 200. */
+export async function startChild(command: string, args: string[], { env, cwd, healthPath = '/health', timeoutMs = 120_000 }: ChildOptions = {}): Promise<RunningChild> {
   const port = await freePort();
   const child = spawn(command, args.map((a) => a.replace('{port}', String(port))), {
     cwd,
@@ -26,8 +39,8 @@ export async function startChild(command, args, { env, cwd, healthPath = '/healt
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   const started = Date.now();
   for (;;) {
@@ -40,12 +53,14 @@ export async function startChild(command, args, { env, cwd, healthPath = '/healt
       const res = await fetch(url + healthPath);
       await res.arrayBuffer();
       if (res.ok) break;
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await sleep(100);
   }
   return {
     url,
-    pid: child.pid,
+    pid: child.pid!,
     async stop() {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
@@ -60,11 +75,12 @@ export async function startChild(command, args, { env, cwd, healthPath = '/healt
  */
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-export function post(url, body) {
+export function post(url: string, body: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const parts = [];
-      res.on('data', (d) => parts.push(d));
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const request = http.request(url, { method: 'POST', agent, headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
       res.on('error', reject);
       res.on('end', () => {
         const text = Buffer.concat(parts).toString('utf8');
@@ -77,15 +93,23 @@ export function post(url, body) {
   });
 }
 
+export interface DriveResult {
+  wall: number;
+  latencies: number[];
+  clientCpuS: number;
+  serverCpuS: number;
+}
+
 /**
  * `concurrency` clients take the next request from the shared list until none is left. Returns the
  * wall time, each request's latency, the CPU this (client) process spent, so the load generator's
  * share of the two cores is visible, and the CPU the server spent (all its threads).
  */
-export async function drive(url, bodies, concurrency, serverPid) {
+export async function drive(url: string, bodies: readonly string[], concurrency: number, serverPid?: number): Promise<DriveResult> {
   let next = 0;
-  const latencies = [];
-  const server0 = procCpuS(serverPid);
+  const latencies: number[] = [];
+  const serverCpu = () => (serverPid === undefined ? NaN : procCpuS(serverPid));
+  const server0 = serverCpu();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
@@ -94,21 +118,21 @@ export async function drive(url, bodies, concurrency, serverPid) {
         const i = next++;
         if (i >= bodies.length) return;
         const s = performance.now();
-        await post(`${url}/embed`, bodies[i]);
+        await post(`${url}/embed`, bodies[i]!);
         latencies.push(performance.now() - s);
       }
     }),
   );
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { wall, latencies, clientCpuS: (cpu.user + cpu.system) / 1e6, serverCpuS: procCpuS(serverPid) - server0 };
+  return { wall, latencies, clientCpuS: (cpu.user + cpu.system) / 1e6, serverCpuS: serverCpu() - server0 };
 }
 
 /** p50 of one request with one chunk, sent `n` times one after another on an idle server. */
-export async function idleLatency(url, text, n) {
+export async function idleLatency(url: string, text: string, n: number): Promise<number> {
   const body = JSON.stringify({ batch_id: 'idle', chunks: [{ chunk_id: 'short', content: text }] });
   for (let i = 0; i < 5; i++) await post(`${url}/embed`, body);
-  const times = [];
+  const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const s = performance.now();
     await post(`${url}/embed`, body);

@@ -1,0 +1,60 @@
+/** bench/run.ts's command line: the quick and full parameter sets and the flags that pick between them. */
+import path from 'node:path';
+import { projectRoot } from '../../src/model/files.js';
+import type { BenchParams } from '../report/results.js';
+
+export interface RunOptions {
+  quick: boolean;
+  peers: boolean;
+  write: boolean;
+  render: boolean;
+  out: string;
+  /** The command line as BENCHMARKS.md quotes it. */
+  command: string;
+  params: BenchParams;
+}
+
+const QUICK: BenchParams = {
+  size: 60,
+  reps: 1,
+  shapeSeconds: 0.2,
+  shapes: [[16, 64], [8, 256]],
+  layouts: [[1, 2], [2, 1]],
+  concurrencies: [4],
+  latencyIterations: 10,
+  peerBudgetS: 30,
+  pairs: 2,
+};
+
+const FULL: BenchParams = {
+  size: 400,
+  reps: 3,
+  shapeSeconds: 1,
+  shapes: [[4, 64], [8, 64], [16, 64], [32, 64], [64, 64], [2, 128], [4, 128], [8, 128], [16, 128], [32, 128], [64, 128], [1, 256], [2, 256], [4, 256], [8, 256], [16, 256], [32, 256], [64, 256]],
+  layouts: [[1, 2], [2, 1], [3, 1], [4, 1]],
+  concurrencies: [1, 4, 8],
+  latencyIterations: 40,
+  peerBudgetS: 120,
+  pairs: 6,
+};
+
+/** `[--quick] [--no-peers] [--no-write] [--render] [--out FILE] [--size N] [--reps N]` */
+export function parseRunArgs(args: readonly string[]): RunOptions {
+  const value = (name: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined);
+  const quick = args.includes('--quick');
+  const params = structuredClone(quick ? QUICK : FULL);
+  // Overrides for exploratory runs: --size N (corpus chunks), --reps N.
+  for (const key of ['size', 'reps'] as const) {
+    const v = value(key);
+    if (v !== undefined) params[key] = Number(v);
+  }
+  return {
+    quick,
+    peers: !args.includes('--no-peers'),
+    write: !args.includes('--no-write'),
+    render: args.includes('--render'),
+    out: value('out') ?? path.join(projectRoot(), 'BENCHMARKS.md'),
+    command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
+    params,
+  };
+}
