@@ -189,7 +189,7 @@ export const VARIABLES = {
   EMBEDDING_CGROUP_ROOT: {
     schema: z.string().trim().min(1).optional(),
     shown: "*(unset: the process's own cgroup)*",
-    doc: "A cgroup directory to read the memory limit from, as is. Unset, the service finds its own cgroup (`/proc/self/cgroup`, `/proc/self/mountinfo`) and takes the tightest limit of it and its ancestors, re-read at every sample.",
+    doc: 'A cgroup directory to read the memory limit from, as is. Unset, the service finds its own cgroup (`/proc/self/cgroup`, `/proc/self/mountinfo`) and takes the tightest limit of it and its ancestors, re-read at every sample.',
   },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), doc: 'pino level: `fatal` … `trace`, or `silent`.' },
   EMBEDDING_TEST_FAULTS: {

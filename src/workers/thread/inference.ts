@@ -5,7 +5,8 @@
  * through `embedIds`, so "service against ceiling" compares the same tensor, ONNX and pooling code.
  */
 import ort from 'onnxruntime-node';
-import { MAX_SEQ_LENGTH, ModelTokenizer, type ModelInput } from './tokenizer.js';
+import { MAX_SEQ_LENGTH } from '../../model/spec.js';
+import { ModelTokenizer, type ModelInput } from './tokenizer.js';
 import { meanPoolNormalize } from './pooling.js';
 import { allocateBatchResult } from '../batch-result.js';
 

@@ -3,7 +3,6 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { CLS_TOKEN, MAX_SEQ_LENGTH, SEP_TOKEN } from '../../model/spec.js';
 import { useFastWordPiece } from './wordpiece.js';
 
-export { MAX_SEQ_LENGTH };
 const CONTENT_TOKENS = MAX_SEQ_LENGTH - 2;
 /** First prefix tried for long texts; grows 4× until it yields enough word pieces. */
 const FIRST_WINDOW_CHARS = 4096;
