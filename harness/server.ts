@@ -17,9 +17,15 @@ export interface RunningServer {
 
 export const SERVER_ENTRY = path.join(projectRoot(), 'dist', 'src', 'server.js');
 
+export interface StartOptions {
+  /** Rewrites the command line, e.g. to start the server inside a memory cgroup (harness/cgroup.ts `wrap`). */
+  wrap?: (argv: string[]) => string[];
+}
+
 /** Starts the real server as a child process on an ephemeral loopback port. */
-export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
-  const proc = spawn(process.execPath, [SERVER_ENTRY], {
+export async function startServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<RunningServer> {
+  const [command, ...args] = (options.wrap ?? ((argv) => argv))([process.execPath, SERVER_ENTRY]);
+  const proc = spawn(command!, args, {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
