@@ -17,3 +17,20 @@ export const SEP_TOKEN = '[SEP]';
 export const PAD_TOKEN = '[PAD]';
 /** Stands for a word that WordPiece cannot split into vocabulary pieces. */
 export const UNK_TOKEN = '[UNK]';
+
+/**
+ * What one batch costs a worker in memory, by its shape: about `perRow` bytes per row, `perToken` per
+ * token (rows × padded length: activations, the output hidden state) and `perAttentionCell` per
+ * attention cell (rows × padded²: each layer's attention scores for all heads). That is what a fresh
+ * ONNX session holds after running the shape (the first run grows it by about half, the second by as
+ * much again, as onnxruntime allocates the memory pattern it planned), and it keeps it until its
+ * worker is recycled. Fitted to measurements on the real model, one intra-op thread (`npm run
+ * bench:batch-memory` → models/batch-memory.json), and rounded up: test/batch-memory.test.ts checks
+ * that it never predicts less than 0.9× of any measured shape that held 4 MiB or more.
+ */
+export const BATCH_MEMORY = { perRow: 256 * 1024, perToken: 24 * 1024, perAttentionCell: 160 } as const;
+
+/** Predicted memory a worker holds after running a batch of `rows` × `padded` tokens on a fresh session. */
+export function batchMemoryBytes(rows: number, padded: number): number {
+  return Math.ceil(rows * (BATCH_MEMORY.perRow + padded * (BATCH_MEMORY.perToken + BATCH_MEMORY.perAttentionCell * padded)));
+}
