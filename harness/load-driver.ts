@@ -1,13 +1,16 @@
 /**
- * The load driver behind `npm run loadtest` and test/load.test.ts: autocannon clients posting
+ * The load driver behind `npm run loadtest` and test/e2e/load.test.ts: autocannon clients posting
  * mixed-size /embed requests, every response checked for count, order and ids, a sample of vectors
  * checked against the same texts embedded alone, and the server's RSS sampled throughout.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { projectRoot } from '../src/model/files.js';
+import { watchRss } from './rss.js';
 import { cosine } from './server.js';
+
+// bench/soak.ts samples the server's RSS through the driver it already imports.
+export { watchRss };
 
 export interface CorpusChunk {
   id: string;
@@ -18,29 +21,6 @@ export interface CorpusChunk {
 export async function loadCorpus(size: number): Promise<CorpusChunk[]> {
   const module = (await import(path.join(projectRoot(), 'bench', 'corpus.mjs'))) as { buildCorpus(size: number): CorpusChunk[] };
   return module.buildCorpus(size);
-}
-
-export function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-}
-
-/** Samples a process's RSS until stopped; the peak is what the budget is held to. */
-export function watchRss(pid: number, everyMs = 100): { stop(): { peak: number; samples: number[] } } {
-  const samples: number[] = [];
-  const timer = setInterval(() => {
-    try {
-      samples.push(rssBytes(pid));
-    } catch {
-      // the process is gone; the run will report it
-    }
-  }, everyMs);
-  return {
-    stop() {
-      clearInterval(timer);
-      return { peak: Math.max(0, ...samples), samples };
-    },
-  };
 }
 
 /** Embeds every corpus text in a request of its own, the "computed alone" vectors loaded ones are held to. */

@@ -3,12 +3,11 @@ import { pino } from 'pino';
 import { RuntimeLimits } from '../src/core/runtime-limits.js';
 import { BatchScheduler } from '../src/core/scheduler.js';
 import { refuseUnderMemoryPressure } from '../src/router/admission.js';
-import type { PolicyConfig } from '../src/supervisor/policy.js';
 import type { MemorySample } from '../src/supervisor/sample.js';
 import { MemorySupervisor, type SupervisedPool } from '../src/supervisor/loop.js';
 import type { WorkerSnapshot } from '../src/workers/pool.js';
+import { MB, testPolicy } from '../harness/policy.js';
 
-const MB = 1024 * 1024;
 
 function harness(readingsMb: number[]) {
   const limits = new RuntimeLimits({ minBatchSize: 8, maxBatchSize: 64, maxConcurrency: 2 });
@@ -41,22 +40,7 @@ function harness(readingsMb: number[]) {
     systemFreeBytes: 8_000 * MB,
     cgroup: { version: 2, limitBytes: null, usageBytes: null },
   });
-  const policy: PolicyConfig = {
-    adaptive: true,
-    budgetBytes: 1000 * MB,
-    minBatchSize: 8,
-    maxBatchSize: 64,
-    maxConcurrency: 2,
-    highWater: 0.9,
-    lowWater: 0.75,
-    growAfterSamples: 2,
-    batchGrowStep: 8,
-    maxPauseMs: 300,
-    recycleAfterTasks: 50,
-    recycleAboveBytes: 0,
-    reclaimAfterIdleMs: 2000,
-    arenaBytesFor: (n) => n * MB,
-  };
+  const policy = testPolicy({ growAfterSamples: 2, maxPauseMs: 300, recycleAfterTasks: 50, arenaBytesFor: (n) => n * MB });
   const supervisor = new MemorySupervisor({
     policy,
     budget: { budgetBytes: 1000 * MB, limitBytes: 2000 * MB, source: 'EMBEDDING_MAX_MEMORY_MB' },
