@@ -1,12 +1,15 @@
 /**
- * The load driver behind `npm run loadtest` and test/load.test.ts: autocannon clients posting
+ * The load driver behind `npm run loadtest` and test/e2e/load.test.ts: autocannon clients posting
  * mixed-size /embed requests, every response checked for count, order and ids, a sample of vectors
  * checked against the same texts embedded alone, and the server's RSS sampled throughout.
  */
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { buildCorpus } from './corpus.js';
+import { watchRss } from './rss.js';
 import { cosine } from './server.js';
+
+// bench/soak.ts samples the server's RSS through the driver it already imports.
+export { watchRss };
 
 export interface CorpusChunk {
   id: string;
@@ -16,29 +19,6 @@ export interface CorpusChunk {
 /** The benchmark corpus (corpus.ts): a fixed selection of code and prose from node_modules. */
 export async function loadCorpus(size: number): Promise<CorpusChunk[]> {
   return buildCorpus(size);
-}
-
-export function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-}
-
-/** Samples a process's RSS until stopped; the peak is what the budget is held to. */
-export function watchRss(pid: number, everyMs = 100): { stop(): { peak: number; samples: number[] } } {
-  const samples: number[] = [];
-  const timer = setInterval(() => {
-    try {
-      samples.push(rssBytes(pid));
-    } catch {
-      // the process is gone; the run will report it
-    }
-  }, everyMs);
-  return {
-    stop() {
-      clearInterval(timer);
-      return { peak: Math.max(0, ...samples), samples };
-    },
-  };
 }
 
 /** Embeds every corpus text in a request of its own, the "computed alone" vectors loaded ones are held to. */

@@ -1,6 +1,6 @@
 /**
  * The two load scenarios of the reliability suite, shared by `npm run loadtest` (long) and
- * test/load.test.ts (short): each returns the driver's report plus the promises it broke.
+ * test/e2e/load.test.ts (short): each returns the driver's report plus the promises it broke.
  */
 import type { RunningServer } from './server.js';
 import { runLoad, type CorpusChunk, type LoadReport } from './load-driver.js';

@@ -157,6 +157,12 @@ test('planMavenArtifacts fetches as few jars as possible', (t) => {
 // --- zip reader --------------------------------------------------------------
 
 /** Minimal zip writer (stored + deflated entries), enough to exercise the reader. */
+function zipRecord(size: number, fields: Array<[offset: number, value: number, width: 2 | 4]>): Buffer {
+  const record = Buffer.alloc(size);
+  for (const [at, value, width] of fields) record.writeUIntLE(value, at, width);
+  return record;
+}
+
 function makeZip(entries: { name: string; data: Buffer; deflate: boolean }[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
@@ -164,22 +170,10 @@ function makeZip(entries: { name: string; data: Buffer; deflate: boolean }[]): B
   for (const e of entries) {
     const name = Buffer.from(e.name);
     const body = e.deflate ? deflateRawSync(e.data) : e.data;
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0);
-    lh.writeUInt16LE(20, 4);
-    lh.writeUInt16LE(e.deflate ? 8 : 0, 8);
-    lh.writeUInt32LE(body.length, 18);
-    lh.writeUInt32LE(e.data.length, 22);
-    lh.writeUInt16LE(name.length, 26);
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0);
-    ch.writeUInt16LE(20, 4);
-    ch.writeUInt16LE(20, 6);
-    ch.writeUInt16LE(e.deflate ? 8 : 0, 10);
-    ch.writeUInt32LE(body.length, 20);
-    ch.writeUInt32LE(e.data.length, 24);
-    ch.writeUInt16LE(name.length, 28);
-    ch.writeUInt32LE(offset, 42);
+    const method = e.deflate ? 8 : 0;
+    // Local header and central directory entry: [offset, value, width in bytes] of each field set.
+    const lh = zipRecord(30, [[0, 0x04034b50, 4], [4, 20, 2], [8, method, 2], [18, body.length, 4], [22, e.data.length, 4], [26, name.length, 2]]);
+    const ch = zipRecord(46, [[0, 0x02014b50, 4], [4, 20, 2], [6, 20, 2], [10, method, 2], [20, body.length, 4], [24, e.data.length, 4], [28, name.length, 2], [42, offset, 4]]);
     locals.push(lh, name, body);
     centrals.push(ch, name);
     offset += lh.length + name.length + body.length;

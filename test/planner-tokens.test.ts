@@ -96,19 +96,23 @@ function* cuttings(n: number): Generator<number[]> {
 test('the plan is the cheapest cutting of the sorted chunks (brute force on small requests)', (t) => {
   const overhead = 32;
   fc.assert(
-    fc.property(fc.array(fc.integer({ min: 1, max: 256 }), { minLength: 1, maxLength: 9 }), fc.integer({ min: 256, max: 2048 }), fc.integer({ min: 1, max: 9 }), (lengths, budget, maxRows) => {
-      const options = { minBatchSize: 1, batchSize: maxRows, parallelism: 1, maxBatchTokens: budget, batchOverheadTokens: overhead };
-      const work = (runs: number[][]) => runs.reduce((sum, run) => sum + run.length * Math.max(...run) + overhead, 0);
-      const plan = planBatches(lengths, options).map((b) => b.map((i) => lengths[i]!));
-      const sorted = [...lengths].sort((a, b) => a - b);
-      let best = Number.POSITIVE_INFINITY;
-      for (const sizes of cuttings(sorted.length)) {
-        let at = 0;
-        const runs = sizes.map((size) => sorted.slice(at, (at += size)));
-        if (runs.every((run) => run.length <= maxRows && (run.length === 1 || run.length * Math.max(...run) <= budget))) best = Math.min(best, work(runs));
-      }
-      return Math.abs(work(plan) - best) < 1e-3;
-    }),
+    fc.property(
+      fc.array(fc.integer({ min: 1, max: 256 }), { minLength: 1, maxLength: 9 }),
+      fc.integer({ min: 256, max: 2048 }),
+      fc.integer({ min: 1, max: 9 }),
+      (lengths, budget, maxRows) => {
+        const options = { minBatchSize: 1, batchSize: maxRows, parallelism: 1, maxBatchTokens: budget, batchOverheadTokens: overhead };
+        const work = (runs: number[][]) => runs.reduce((sum, run) => sum + run.length * Math.max(...run) + overhead, 0);
+        const plan = planBatches(lengths, options).map((b) => b.map((i) => lengths[i]!));
+        const sorted = [...lengths].sort((a, b) => a - b);
+        let best = Number.POSITIVE_INFINITY;
+        for (const sizes of cuttings(sorted.length)) {
+          let at = 0;
+          const runs = sizes.map((size) => sorted.slice(at, (at += size)));
+          if (runs.every((run) => run.length <= maxRows && (run.length === 1 || run.length * Math.max(...run) <= budget))) best = Math.min(best, work(runs));
+        }
+        return Math.abs(work(plan) - best) < 1e-3;
+      }),
     { numRuns: 300 },
   );
   t.pass();

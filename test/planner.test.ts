@@ -1,7 +1,6 @@
 import test from 'ava';
 import { planBatches } from '../src/core/planner.js';
 import { RuntimeLimits } from '../src/core/runtime-limits.js';
-import { BatchScheduler } from '../src/core/scheduler.js';
 
 const lengthsOf = (n: number) => Array.from({ length: n }, (_, i) => (i * 7919) % 101);
 
@@ -40,72 +39,4 @@ test('runtime limits clamp to their bounds and announce changes', (t) => {
   limits.concurrency = 0;
   t.is(limits.concurrency, 1);
   t.is(changes, 3);
-});
-
-function deferredRunner() {
-  const started: string[][] = [];
-  const pending: Array<() => void> = [];
-  const run = (texts: string[]) =>
-    new Promise<string[]>((resolve) => {
-      started.push(texts);
-      pending.push(() => resolve(texts));
-    });
-  return { run, started, finishOne: () => pending.shift()?.() };
-}
-
-const tick = () => new Promise((r) => setImmediate(r));
-
-test('the scheduler keeps at most `concurrency` batches in flight and follows changes', async (t) => {
-  const limits = new RuntimeLimits({ minBatchSize: 1, maxBatchSize: 64, maxConcurrency: 3 });
-  limits.concurrency = 1;
-  const runner = deferredRunner();
-  const scheduler = new BatchScheduler(runner.run, limits);
-  const owner = {};
-  const results = ['a', 'b', 'c', 'd'].map((x) => scheduler.submit(owner, [x]));
-  t.is(scheduler.inFlight, 1);
-  t.is(scheduler.queued, 3);
-  t.is(scheduler.queuedChunks, 3);
-  limits.concurrency = 3;
-  t.is(scheduler.inFlight, 3);
-  runner.finishOne();
-  await tick();
-  t.is(scheduler.inFlight, 3);
-  t.is(scheduler.queued, 0);
-  while (runner.started.length < 4 || scheduler.inFlight > 0) {
-    runner.finishOne();
-    await tick();
-  }
-  t.deepEqual(await Promise.all(results), [['a'], ['b'], ['c'], ['d']]);
-});
-
-test('requests take turns, so a small request is not stuck behind a big one', async (t) => {
-  const limits = new RuntimeLimits({ minBatchSize: 1, maxBatchSize: 64, maxConcurrency: 1 });
-  const runner = deferredRunner();
-  const scheduler = new BatchScheduler(runner.run, limits);
-  const big = {};
-  const small = {};
-  for (let i = 0; i < 5; i++) void scheduler.submit(big, [`big-${i}`]);
-  void scheduler.submit(small, ['small']);
-  for (let i = 0; i < 3; i++) {
-    runner.finishOne();
-    await tick();
-  }
-  t.deepEqual(runner.started.map((s) => s[0]), ['big-0', 'big-1', 'small', 'big-2']);
-});
-
-test('a cancelled request leaves the queue without running', async (t) => {
-  const limits = new RuntimeLimits({ minBatchSize: 1, maxBatchSize: 64, maxConcurrency: 1 });
-  const runner = deferredRunner();
-  const scheduler = new BatchScheduler(runner.run, limits);
-  const controller = new AbortController();
-  const owner = {};
-  const first = scheduler.submit(owner, ['first'], controller.signal);
-  const second = scheduler.submit(owner, ['second'], controller.signal);
-  t.is(scheduler.queued, 1);
-  controller.abort(new Error('client disconnected'));
-  await t.throwsAsync(second, { message: 'client disconnected' });
-  t.is(scheduler.queued, 0);
-  runner.finishOne();
-  await first;
-  t.deepEqual(runner.started, [['first']]);
 });

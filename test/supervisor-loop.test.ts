@@ -5,12 +5,10 @@ import { BatchScheduler } from '../src/core/scheduler.js';
 import { refuseUnderMemoryPressure } from '../src/router/admission.js';
 import { resolveBudget } from '../src/supervisor/budget.js';
 import { NO_CGROUP } from '../src/supervisor/cgroup.js';
-import type { PolicyConfig } from '../src/supervisor/policy.js';
 import type { MemorySample } from '../src/supervisor/sample.js';
 import { MemorySupervisor, type SupervisedPool } from '../src/supervisor/loop.js';
 import type { WorkerSnapshot } from '../src/workers/pool.js';
-
-const MB = 1024 * 1024;
+import { MB, testPolicy } from '../harness/policy.js';
 
 /** `cgroupLimitsMb`: the cgroup limit at each sample, followed by a 70% budget; absent, a fixed budget. */
 function harness(readingsMb: number[], cgroupLimitsMb?: number[]) {
@@ -50,22 +48,7 @@ function harness(readingsMb: number[], cgroupLimitsMb?: number[]) {
     };
   };
   const budgetFor = (cgroup: MemorySample['cgroup']) => resolveBudget({ percent: 70, absoluteMb: undefined, totalBytes: 16_000 * MB, cgroup });
-  const policy: PolicyConfig = {
-    adaptive: true,
-    budgetBytes: 1000 * MB,
-    minBatchSize: 8,
-    maxBatchSize: 64,
-    maxConcurrency: 2,
-    highWater: 0.9,
-    lowWater: 0.75,
-    growAfterSamples: 2,
-    batchGrowStep: 8,
-    maxPauseMs: 300,
-    recycleAfterTasks: 50,
-    recycleAboveBytes: 0,
-    reclaimAfterIdleMs: 2000,
-    arenaBytesFor: (n) => n * MB,
-  };
+  const policy = testPolicy({ growAfterSamples: 2, maxPauseMs: 300, recycleAfterTasks: 50, arenaBytesFor: (n) => n * MB });
   const supervisor = new MemorySupervisor({
     policy,
     budget: cgroupLimitsMb ? budgetFor(cgroupAt(0)) : { budgetBytes: 1000 * MB, limitBytes: 2000 * MB, source: 'EMBEDDING_MAX_MEMORY_MB', limitFile: null },

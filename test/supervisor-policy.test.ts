@@ -1,23 +1,8 @@
 import test from 'ava';
-import { decide, initialState, pressureLevel, type PolicyConfig, type PolicyState, type WorkerView } from '../src/supervisor/policy.js';
+import { decide, initialState, pressureLevel, type PolicyState, type WorkerView } from '../src/supervisor/policy.js';
+import { MB, testPolicy } from '../harness/policy.js';
 
-const MB = 1024 * 1024;
-const config: PolicyConfig = {
-  adaptive: true,
-  budgetBytes: 1000 * MB,
-  minBatchSize: 8,
-  maxBatchSize: 64,
-  maxConcurrency: 2,
-  highWater: 0.9,
-  lowWater: 0.75,
-  growAfterSamples: 3,
-  batchGrowStep: 8,
-  maxPauseMs: 1000,
-  recycleAfterTasks: 0,
-  recycleAboveBytes: 0,
-  reclaimAfterIdleMs: 2000,
-  arenaBytesFor: (batchSize) => batchSize * 10 * MB,
-};
+const config = testPolicy();
 // Fresh workers (nothing run yet) have nothing to reclaim, so the batch-size and concurrency tests
 // see no recycling.
 const fresh: WorkerView[] = [

@@ -30,7 +30,11 @@ const FULL: BenchParams = {
   size: 400,
   reps: 3,
   shapeSeconds: 1,
-  shapes: [[4, 64], [8, 64], [16, 64], [32, 64], [64, 64], [2, 128], [4, 128], [8, 128], [16, 128], [32, 128], [64, 128], [1, 256], [2, 256], [4, 256], [8, 256], [16, 256], [32, 256], [64, 256]],
+  shapes: [
+    ...[4, 8, 16, 32, 64].map((rows): [number, number] => [rows, 64]),
+    ...[2, 4, 8, 16, 32, 64].map((rows): [number, number] => [rows, 128]),
+    ...[1, 2, 4, 8, 16, 32, 64].map((rows): [number, number] => [rows, 256]),
+  ],
   layouts: [[1, 2], [2, 1], [3, 1], [4, 1]],
   concurrencies: [1, 4, 8],
   latencyIterations: 40,

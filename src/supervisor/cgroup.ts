@@ -20,6 +20,7 @@ export interface CgroupMemory {
   /**
    * The charge of the cgroup whose limit binds, less its inactive file pages (what kubelet and
    * `docker stats` call the working set): what the kernel cannot drop for free before it must kill.
+   * Null when no limit binds.
    */
   workingSetBytes: number | null;
 }
@@ -115,8 +116,12 @@ export async function readCgroupMemory(location: CgroupLocation | undefined): Pr
     }
   }
   const usage = await readOptional(path.join(location.dir, files.usage));
-  const bindingDir = limitFile ? path.dirname(limitFile) : location.dir;
-  const [bindingUsage, bindingStat] = await Promise.all([readOptional(path.join(bindingDir, files.usage)), readOptional(path.join(bindingDir, 'memory.stat'))]);
+  // Without a limit nothing is enforced, and an unlimited cgroup's charge can hold a whole machine's
+  // other processes: only the cgroup whose limit binds has a working set worth holding against the budget.
+  const bindingDir = limitFile ? path.dirname(limitFile) : undefined;
+  const [bindingUsage, bindingStat] = bindingDir
+    ? await Promise.all([readOptional(path.join(bindingDir, files.usage)), readOptional(path.join(bindingDir, 'memory.stat'))])
+    : [undefined, undefined];
   const charge = bindingUsage === undefined ? null : parseUsage(bindingUsage);
   const inactive = bindingStat === undefined ? null : statField(bindingStat, files.inactive);
   return {

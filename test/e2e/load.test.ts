@@ -2,9 +2,9 @@
  * The test-suite version of `npm run loadtest`: shorter, asserting correctness and status codes only.
  */
 import test from 'ava';
-import { embedAlone, formatReport, loadCorpus, REPORT_HEADER } from '../harness/load-driver.js';
-import { loadServerEnv, runOverload, runSteady } from '../harness/load-scenarios.js';
-import { startServer } from '../harness/server.js';
+import { embedAlone, formatReport, loadCorpus, REPORT_HEADER } from '../../harness/load-driver.js';
+import { loadServerEnv, runOverload, runSteady } from '../../harness/load-scenarios.js';
+import { startServer } from '../../harness/server.js';
 
 test.serial('steady mixed load, then overload: every answer correct, overload refused with 503 + Retry-After, server fine after', async (t) => {
   const corpus = await loadCorpus(60);

@@ -4,8 +4,9 @@
  * return every vector as a server under no pressure does.
  */
 import test from 'ava';
-import { EmbedResponse } from '../src/router/schemas.js';
-import { cosine, postJson, startServer, type RunningServer } from '../harness/server.js';
+import { EmbedResponse } from '../../src/router/schemas.js';
+import { jsonLines } from '../../harness/probe.js';
+import { cosine, postJson, startServer, type RunningServer } from '../../harness/server.js';
 
 const MB = 1024 * 1024;
 let reference: RunningServer | undefined;
@@ -20,15 +21,7 @@ async function health(server: RunningServer) {
   return (await res.json()) as { supervisor: Record<string, any> };
 }
 
-const supervisorLogs = (server: RunningServer) =>
-  server.logs.flatMap((line) => {
-    try {
-      const entry = JSON.parse(line) as Record<string, any>;
-      return typeof entry.supervisor === 'string' ? [entry] : [];
-    } catch {
-      return [];
-    }
-  });
+const supervisorLogs = (server: RunningServer) => jsonLines(server.logs).filter((entry) => typeof entry.supervisor === 'string');
 
 // Long chunks (each cut at 256 word pieces), all different, so one batch of 50-odd of them grows a
 // worker's ONNX arena by about half a gigabyte.

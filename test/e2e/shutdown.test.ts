@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import test from 'ava';
-import { ReadyResponse } from '../src/router/schemas.js';
-import { postJson, startServer, type RunningServer } from '../harness/server.js';
+import { ReadyResponse } from '../../src/router/schemas.js';
+import { jsonLines, metricValue, waitFor } from '../../harness/probe.js';
+import { postJson, startServer, type RunningServer } from '../../harness/server.js';
 
 /**
  * Graceful shutdown and readiness, on the real server process: SIGTERM/SIGINT turn /ready to 503,
@@ -9,30 +10,9 @@ import { postJson, startServer, type RunningServer } from '../harness/server.js'
  * asserted; each test waits for observable states instead.
  */
 
-async function waitFor<T>(probe: () => Promise<T | undefined>): Promise<T> {
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const exitCode = async (server: RunningServer) => (server.proc.exitCode !== null ? server.proc.exitCode : ((await once(server.proc, 'exit'))[0] as number | null));
-
-function logMessages(server: RunningServer): string[] {
-  return server.logs.flatMap((line) => {
-    try {
-      return [(JSON.parse(line) as { msg: string }).msg];
-    } catch {
-      return [];
-    }
-  });
-}
-
-async function inFlightBatches(server: RunningServer): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  return Number(/^embedding_inflight_batches (\d+)/m.exec(text)?.[1] ?? 0);
-}
+const logMessages = (server: RunningServer): string[] => jsonLines(server.logs).map((entry) => entry.msg as string);
+const inFlightBatches = (server: RunningServer) => metricValue(server.url, 'embedding_inflight_batches');
 
 const work = (n: number, repeat: number) => ({
   batch_id: 'in-flight',

@@ -1,33 +1,36 @@
 import test from 'ava';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { postJson, readResponse, startServer, type RunningServer } from '../harness/server.js';
+import { BatchFailedError } from '../src/core/batch-runner.js';
+import { QueueFullError } from '../src/core/scheduler.js';
+import { useApp } from '../harness/app.js';
+import { type postJson, readResponse } from '../harness/server.js';
 
 /**
- * Real responses, success and error, checked against the OpenAPI document the server serves:
- * every status a route answers must be documented, and every JSON body must validate (ajv, JSON
- * Schema 2020-12) against the schema documented for it. Requests are checked the same way.
+ * Responses of the real app (stub embedder, in process), success and error, checked against the
+ * OpenAPI document it serves: every status a route answers must be documented, and every JSON body
+ * must validate (ajv, JSON Schema 2020-12) against the schema documented for it. Requests are checked
+ * the same way.
  */
 const KEY = 'openapi-test-key';
 const AUTH = { authorization: `Bearer ${KEY}` };
-let server: RunningServer;
+const app = useApp(test, { EMBEDDING_API_KEY: KEY, EMBEDDING_MAX_CHUNKS_PER_REQUEST: '10', EMBEDDING_MAX_CHUNK_CHARS: '1000', EMBEDDING_MAX_BODY_BYTES: '65536' });
 let doc: any;
 const early: Array<{ path: string; method: string; res: Awaited<ReturnType<typeof postJson>> }> = [];
 
-test.before(async () => {
-  server = await startServer({ EMBEDDING_API_KEY: KEY, EMBEDDING_MAX_CHUNKS_PER_REQUEST: '10', EMBEDDING_MAX_CHUNK_CHARS: '1000', EMBEDDING_MAX_BODY_BYTES: '65536' });
-  // Whatever the service answers while it loads (503 or, if it was quick, 200) must be documented too.
+test.serial.before(async () => {
+  // What the service answers while it loads (503s) must be documented too.
+  app.status.ready = false;
+  early.push({ path: '/health', method: 'get', res: await get('/health') });
   early.push({ path: '/ready', method: 'get', res: await get('/ready') });
-  early.push({ path: '/embed', method: 'post', res: await postJson(`${server.url}/embed`, { batch_id: 'b', chunks: [{ chunk_id: 'c', content: 'x' }] }, AUTH) });
-  await server.waitReady();
-  const res = await fetch(`${server.url}/openapi.json`, { headers: AUTH });
+  early.push({ path: '/embed', method: 'post', res: await app.post('/embed', { batch_id: 'b', chunks: [{ chunk_id: 'c', content: 'x' }] }, AUTH) });
+  early.push({ path: '/v1/embeddings', method: 'post', res: await app.post('/v1/embeddings', { model: 'm', input: 'x' }, AUTH) });
+  app.status.ready = true;
+  const res = await fetch(`${app.url}/openapi.json`, { headers: AUTH });
   doc = await res.json();
-});
-test.after.always(async () => {
-  await server?.stop();
 });
 
 async function get(path: string, headers: Record<string, string> = {}) {
-  return readResponse(await fetch(`${server.url}${path}`, { headers }));
+  return readResponse(await fetch(`${app.url}${path}`, { headers }));
 }
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -86,7 +89,10 @@ test('the document is OpenAPI 3.1 and describes every route', (t) => {
 });
 
 test('responses while the model loads match the document', (t) => {
-  for (const { path, method, res } of early) t.deepEqual(check(path, method, res), [], `${method} ${path} ${res.status}`);
+  for (const { path, method, res } of early) {
+    t.is(res.status, 503, `${method} ${path}`);
+    t.deepEqual(check(path, method, res), [], `${method} ${path} ${res.status}`);
+  }
 });
 
 test('GET routes: real responses match the document', async (t) => {
@@ -111,7 +117,7 @@ const embedCases: Array<[string, unknown, number, Record<string, string>?]> = [
 ];
 for (const [name, body, status, headers] of embedCases) {
   test(`POST /embed, ${name}: ${status} matches the document`, async (t) => {
-    const res = await postJson(`${server.url}/embed`, body, headers ?? AUTH);
+    const res = await app.post('/embed', body, headers ?? AUTH);
     t.is(res.status, status, res.text);
     t.deepEqual(check('/embed', 'post', res), []);
   });
@@ -128,11 +134,24 @@ const v1Cases: Array<[string, unknown, number, Record<string, string>?]> = [
 ];
 for (const [name, body, status, headers] of v1Cases) {
   test(`POST /v1/embeddings, ${name}: ${status} matches the document`, async (t) => {
-    const res = await postJson(`${server.url}/v1/embeddings`, body, headers ?? AUTH);
+    const res = await app.post('/v1/embeddings', body, headers ?? AUTH);
     t.is(res.status, status, res.text);
     t.deepEqual(check('/v1/embeddings', 'post', res), []);
   });
 }
+
+test.serial('refusals (memory pressure, a full queue) and a failed batch match the document', async (t) => {
+  const body = { batch_id: 'b', chunks: [chunk(0)] };
+  app.memory.refusing = true;
+  const memory = await app.post('/embed', body, AUTH);
+  app.memory.refusing = false;
+  app.embedder.failNext(new QueueFullError(1, 10, 10));
+  const full = await app.post('/v1/embeddings', { model: 'm', input: 'x' }, AUTH);
+  app.embedder.failNext(new BatchFailedError(0, 1, { cause: new Error('worker died') }));
+  const failed = await app.post('/embed', body, AUTH);
+  t.deepEqual([memory.status, full.status, failed.status], [503, 503, 500]);
+  t.deepEqual([...check('/embed', 'post', memory), ...check('/v1/embeddings', 'post', full), ...check('/embed', 'post', failed)], []);
+});
 
 test('the documented request schemas accept what the server accepts and refuse what it refuses', (t) => {
   t.true(requestValid('/embed', { batch_id: 'b', chunks: [chunk(0)] }));

@@ -2,9 +2,9 @@ import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { defaultModelDir } from '../src/model/files.js';
-import { HealthResponse } from '../src/router/schemas.js';
-import { postJson, runServerToExit, startServer } from '../harness/server.js';
+import { defaultModelDir } from '../../src/model/files.js';
+import { HealthResponse } from '../../src/router/schemas.js';
+import { postJson, runServerToExit, startServer } from '../../harness/server.js';
 
 test('/health answers 503 while the model loads, then 200; /embed waits for the model', async (t) => {
   const server = await startServer();
@@ -52,4 +52,11 @@ test('an ONNX graph that cannot load stops start-up with a non-zero exit', async
   const { code, stderr } = await runServerToExit({ EMBEDDING_MODEL_DIR: dir });
   t.is(code, 1);
   t.regex(stderr, /could not be loaded/);
+});
+
+test('the API key never appears in the start-up error for another variable', async (t) => {
+  const { code, stderr } = await runServerToExit({ EMBEDDING_API_KEY: 'do-not-print-me', EMBEDDING_MAX_QUEUED_CHUNKS: 'x' });
+  t.is(code, 1);
+  t.regex(stderr, /EMBEDDING_MAX_QUEUED_CHUNKS/);
+  t.false(stderr.includes('do-not-print-me'));
 });

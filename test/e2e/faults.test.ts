@@ -4,8 +4,9 @@
  * request loudly with the batch named, and the pool serves the next request.
  */
 import test from 'ava';
-import { FAULT_MARKER } from '../src/workers/thread/fault-injection.js';
-import { cosine, postJson, startServer } from '../harness/server.js';
+import { FAULT_MARKER } from '../../src/workers/thread/fault-injection.js';
+import { metricValue } from '../../harness/probe.js';
+import { cosine, postJson, startServer } from '../../harness/server.js';
 
 const texts = Array.from({ length: 40 }, (_, i) => `chunk ${i}: ${'function add(a, b) { return a + b; } '.repeat(1 + (i % 5))}`);
 const request = (withFault: boolean) => ({
@@ -70,10 +71,7 @@ test.serial('a client that disconnects mid-request has its queued batches withdr
   const server = await startServer({ EMBEDDING_MAX_BATCH_SIZE: '16' });
   try {
     await server.waitReady();
-    const metric = async (name: string) => {
-      const text = await (await fetch(`${server.url}/metrics`)).text();
-      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-    };
+    const metric = (name: string) => metricValue(server.url, name);
     const controller = new AbortController();
     const big = Array.from({ length: 2000 }, (_, i) => ({ chunk_id: `b${i}`, content: texts[i % texts.length]! }));
     const pending = fetch(`${server.url}/embed`, {

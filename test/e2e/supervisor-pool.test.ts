@@ -1,9 +1,9 @@
 /** Recycling workers with the real model: nothing in flight is lost, duplicated or changed. */
 import test from 'ava';
 import path from 'node:path';
-import { RuntimeLimits } from '../src/core/runtime-limits.js';
-import { defaultModelDir } from '../src/model/files.js';
-import { EmbeddingPool } from '../src/workers/pool.js';
+import { RuntimeLimits } from '../../src/core/runtime-limits.js';
+import { defaultModelDir } from '../../src/model/files.js';
+import { EmbeddingPool } from '../../src/workers/pool.js';
 
 const dir = defaultModelDir();
 const newPool = () =>
