@@ -10,7 +10,7 @@ const reference = loadReference();
  * registry serves (langchain4j's `-q` jar, byte-identical from 0.27.1 to 1.20, the same dynamic
  * quantization as Xenova's model_quantized.onnx) measures a floor of about 0.961 and a mean of about
  * 0.984 on these texts, below the issue's per-text 0.99; the int8 bars record that measured quality so a
- * regression shows, and README's "int8" section states the gap.
+ * regression shows, and docs/MODEL.md's "int8" section states the gap.
  */
 const bars = {
   fp32: { each: 0.99999, mean: 0.99999 },
