@@ -23,6 +23,8 @@ export interface SupervisorGauges {
   budgetBytes?: number;
   usageRatio?: number;
   pressure?: number;
+  headroomBytes?: number;
+  maxRowsAtFullLength?: number;
 }
 
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -153,6 +155,8 @@ export class Metrics {
       ['budgetBytes', 'budget_bytes', 'Memory budget the supervisor enforces'],
       ['usageRatio', 'usage_ratio', 'Sampled memory over budget (1 = at budget)'],
       ['pressure', 'pressure_level', 'Pressure level: 0 calm, 1 elevated, 2 high, 3 critical'],
+      ['headroomBytes', 'headroom_bytes', 'Budget left for new batches: budget less memory in use and memory reserved by started batches'],
+      ['maxRowsAtFullLength', 'max_rows_full_length', 'Full-length rows one batch may hold right now under the memory budget (the effective cap)'],
     ];
     for (const [field, name, help] of fields) {
       new Gauge({

@@ -2,11 +2,11 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { RuntimeLimits } from '../core/runtime-limits.js';
-import { MAX_SEQ_LENGTH } from '../model/spec.js';
-import { ARENA_BYTES_PER_TOKEN } from '../workers/pool.js';
+import { largestBatchBytes } from '../model/spec.js';
 import { resolveBudget } from './budget.js';
 import { cgroupAtRoot, findOwnCgroup, readCgroupMemory } from './cgroup.js';
 import type { PolicyConfig } from './policy.js';
+import { HeadroomGate } from './headroom-gate.js';
 import { createSystemSampler, type Sampler } from './sample.js';
 import { MemorySupervisor, type SupervisedPool } from './loop.js';
 
@@ -65,14 +65,15 @@ export async function createSupervisor(
     recycleAfterTasks: config.workerMaxTasks,
     recycleAboveBytes: config.workerMaxMb * 1024 * 1024,
     reclaimAfterIdleMs: RECLAIM_AFTER_IDLE_MS,
-    // A batch holds at most batchSize full-length chunks and at most about maxBatchTokens padded tokens.
-    arenaBytesFor: (batchSize) => Math.min(batchSize * MAX_SEQ_LENGTH, config.maxBatchTokens) * ARENA_BYTES_PER_TOKEN,
+    // The worst batch the planner may form under both caps, by the batch memory model.
+    arenaBytesFor: (batchSize) => largestBatchBytes(batchSize, config.maxBatchTokens),
   };
   return new MemorySupervisor({
     policy,
     budget,
     rebudget: budgetFor,
     cgroup,
+    gate: new HeadroomGate({ budgetBytes: budget.budgetBytes, usedBytes: process.memoryUsage.rss(), pool: deps.pool }),
     sampleIntervalMs: config.memorySampleMs,
     sampler: deps.sampler ?? createSystemSampler({ cgroup: location }),
     limits: deps.limits,

@@ -6,6 +6,7 @@ import type { MemoryBudget } from './budget.js';
 import { decide, initialState, type Action, type PolicyConfig, type PolicyState } from './policy.js';
 import { memoryInUse, type MemorySample, type Sampler } from './sample.js';
 import type { CgroupMemory } from './cgroup.js';
+import type { HeadroomGate, HeadroomReport } from './headroom-gate.js';
 
 /** What the supervisor needs from the worker pool. */
 export interface SupervisedPool {
@@ -24,6 +25,8 @@ export interface SupervisorOptions {
   rebudget?: (cgroup: CgroupMemory) => MemoryBudget;
   /** The cgroup reading the budget was first set from, for the start-up log and /health before the first sample. */
   cgroup?: CgroupMemory;
+  /** Holds back batches the budget cannot take (issue 19); told every reading. */
+  gate?: HeadroomGate;
   sampleIntervalMs: number;
   sampler: Sampler;
   limits: RuntimeLimits;
@@ -63,6 +66,8 @@ export interface SupervisorReport {
   recycles: number;
   adjustments: number;
   sample_interval_ms: number;
+  /** The dispatch check: headroom left, memory reserved by started batches, the largest full-length batch that fits now. */
+  headroom?: HeadroomReport;
 }
 
 /**
@@ -116,7 +121,15 @@ export class MemorySupervisor {
         (cgroup?.path ? `, cgroup v${cgroup.version} ${cgroup.path}` : ', no memory cgroup seen'),
     );
     const idle = process.memoryUsage.rss();
-    if (idle >= budget.budgetBytes * policy.lowWater) {
+    const floorBatch = policy.arenaBytesFor(policy.minBatchSize);
+    if (idle + floorBatch > budget.budgetBytes) {
+      this.#options.logger.error(
+        { supervisor: 'budget-too-small', rss_bytes: idle, floor_batch_bytes: floorBatch, budget_bytes: budget.budgetBytes },
+        `memory supervisor: the idle footprint (${mb(idle)}) plus one batch at the floor (${mb(floorBatch)}: EMBEDDING_MIN_BATCH_SIZE rows within ` +
+          `EMBEDDING_MAX_BATCH_TOKENS) exceeds the ${mb(budget.budgetBytes)} budget by ${mb(idle + floorBatch - budget.budgetBytes)}; batches will run ` +
+          'in smaller pieces or wait. Fix: raise the memory limit or EMBEDDING_MAX_MEMORY_PERCENT/EMBEDDING_MAX_MEMORY_MB, lower EMBEDDING_WORKERS, or lower EMBEDDING_MIN_BATCH_SIZE',
+      );
+    } else if (idle >= budget.budgetBytes * policy.lowWater) {
       this.#options.logger.warn(
         { supervisor: 'budget-tight', rss_bytes: idle, budget_bytes: budget.budgetBytes },
         `memory supervisor: the idle footprint (${mb(idle)}) leaves little or no room in the ${mb(budget.budgetBytes)} budget; expect small batches, waits and 503s`,
@@ -127,6 +140,11 @@ export class MemorySupervisor {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** The dispatch check the scheduler asks before each batch, when there is one. */
+  get gate(): HeadroomGate | undefined {
+    return this.#options.gate;
   }
 
   /** New requests should be answered 503 (memory over budget at the floor for too long). */
@@ -148,10 +166,16 @@ export class MemorySupervisor {
     if (this.#ticking) return [];
     this.#ticking = true;
     try {
+      const takenAt = this.#options.gate?.now();
       const sample = await this.#options.sampler();
       this.#last = sample;
       this.#peakRss = Math.max(this.#peakRss, sample.rssBytes);
       this.#follow(sample);
+      if (takenAt !== undefined) {
+        this.#options.gate!.sampled(memoryInUse(sample), this.#budget.budgetBytes, takenAt);
+        // Batches held back for headroom are looked at again with the new reading.
+        this.#options.limits.recheck();
+      }
       const { pool } = this.#options;
       const decision = decide(this.#state, { now: this.#now(), usedBytes: memoryInUse(sample), workers: pool.snapshot(), idleMs: pool.idleForMs() }, this.#policy);
       this.#state = decision.state;
@@ -284,6 +308,7 @@ export class MemorySupervisor {
       recycles: pool.recycles,
       adjustments: this.#adjustments,
       sample_interval_ms: this.#options.sampleIntervalMs,
+      ...(this.#options.gate ? { headroom: this.#options.gate.report() } : {}),
     };
   }
 }
@@ -301,6 +326,7 @@ export function supervisorGauges(report: SupervisorReport): SupervisorGauges {
     budgetBytes: report.budget_bytes,
     usageRatio: report.usage_ratio,
     pressure: PRESSURE_LEVELS[report.pressure],
+    ...(report.headroom ? { headroomBytes: report.headroom.headroom_bytes, maxRowsAtFullLength: report.headroom.max_rows_at_full_length } : {}),
   };
 }
 
