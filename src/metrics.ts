@@ -23,6 +23,7 @@ export interface SupervisorGauges {
   budgetBytes?: number;
   usageRatio?: number;
   pressure?: number;
+  recycleFreedBytes?: number;
   headroomBytes?: number;
   maxRowsAtFullLength?: number;
 }
@@ -151,6 +152,7 @@ export class Metrics {
       ['concurrency', 'concurrency', 'Batches the supervisor allows in flight across the pool'],
       ['workers', 'workers', 'Worker threads alive'],
       ['recycles', 'worker_recycles', 'Workers recycled since start (monotonic)'],
+      ['recycleFreedBytes', 'recycle_freed_bytes', 'Memory the pressure recycles freed since start, from the readings before and after each (monotonic)'],
       ['rssBytes', 'rss_bytes', 'Resident memory the supervisor last sampled'],
       ['budgetBytes', 'budget_bytes', 'Memory budget the supervisor enforces'],
       ['usageRatio', 'usage_ratio', 'Sampled memory over budget (1 = at budget)'],

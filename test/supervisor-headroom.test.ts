@@ -2,7 +2,7 @@ import test from 'ava';
 import { RuntimeLimits } from '../src/core/runtime-limits.js';
 import { BatchScheduler, InsufficientMemoryError } from '../src/core/scheduler.js';
 import { largestBatchBytes, batchMemoryBytes } from '../src/model/spec.js';
-import { admitBatch, type HeadroomInput } from '../src/supervisor/headroom.js';
+import { admitBatch, admitRequest, type HeadroomInput } from '../src/supervisor/headroom.js';
 import { HeadroomGate } from '../src/supervisor/headroom-gate.js';
 import type { WorkerSnapshot } from '../src/workers/pool.js';
 import { deferredRunner, tick } from '../harness/deferred-runner.js';
@@ -89,4 +89,19 @@ test('the scheduler with the gate: a batch that can never fit fails its request 
   t.regex(error!.message, /needs about \d+ MB of model memory.*raise the memory limit/);
   t.is(gate.report().refused_batches, 1);
   await scheduler.whenIdle();
+});
+
+test('over budget, a batch the smallest arena already holds still starts: it adds nothing', (t) => {
+  t.deepEqual(admitBatch(input({ usedBytes: 1100 * MB, running: 1, smallestArenaBytes: 30 * MB })), { start: 3, growthBytes: 0 });
+});
+
+test('admission by cost: never past the room above the idle footprint; under pressure only what fits the headroom or is small', (t) => {
+  const base = { refusing: false, headroomBytes: 100 * MB, budgetBytes: 600 * MB, idleBytes: 500 * MB };
+  t.deepEqual(admitRequest({ ...base, bodyBytes: 10 * MB }), { admit: true });
+  t.like(admitRequest({ ...base, bodyBytes: 40 * MB }), { admit: false, why: 'never', needBytes: 120 * MB, roomBytes: 100 * MB });
+  t.deepEqual(admitRequest({ ...base, bodyBytes: undefined }), { admit: true }, 'a chunked body of unknown size is taken while memory is fine');
+  const pressed = { ...base, refusing: true, headroomBytes: -20 * MB };
+  t.deepEqual(admitRequest({ ...pressed, bodyBytes: 2000 }), { admit: true }, 'a one-chunk request');
+  t.like(admitRequest({ ...pressed, bodyBytes: 2 * MB }), { admit: false, why: 'not-now' });
+  t.like(admitRequest({ ...pressed, bodyBytes: undefined }), { admit: false, why: 'not-now' });
 });

@@ -42,7 +42,7 @@ export const ERRORS = {
   batch_failed: { status: 500, description: 'a batch failed on two workers; no partial result is returned' },
   insufficient_memory: {
     status: 507,
-    description: 'one chunk of this request needs more model memory than the budget can ever give, even on a fresh worker; the message says how much and what to change',
+    description: 'the request (its body, or one of its chunks) needs more memory than the budget can ever give; the message says how much and what to change',
   },
   model_loading: { status: 503, retryAfterS: 2, rejectedReason: 'loading', description: 'the model is still loading' },
   overloaded: { status: 503, retryAfterS: 1, rejectedReason: 'queue_full', description: 'the queue is full (EMBEDDING_MAX_QUEUED_CHUNKS)' },

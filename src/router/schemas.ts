@@ -108,6 +108,8 @@ export const SupervisorState = z
       }),
     ),
     recycles: z.number().int().describe('Workers replaced so far'),
+    recycle_freed_bytes: z.number().int().describe('Memory the pressure recycles freed so far, from the readings before and after each'),
+    recycle_backoff_ms: z.number().int().describe('How long the next pressure recycle must wait after the last; doubles while recycles free nothing'),
     adjustments: z.number().int().describe('Supervisor actions so far'),
     sample_interval_ms: z.number().int(),
     headroom: z

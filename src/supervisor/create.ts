@@ -20,6 +20,9 @@ export const LOW_WATER = 0.75;
 export const GROW_AFTER_SAMPLES = 3;
 /** Idle this long above the low-water mark, workers that ran work are recycled to free their arenas. */
 export const RECLAIM_AFTER_IDLE_MS = 2000;
+/** Pressure recycles at least 10 s apart, backing off to 5 minutes while they free nothing. */
+export const RECYCLE_MIN_INTERVAL_MS = 10_000;
+export const RECYCLE_MAX_BACKOFF_MS = 300_000;
 
 export type SupervisorConfig = Pick<
   Config,
@@ -65,6 +68,8 @@ export async function createSupervisor(
     recycleAfterTasks: config.workerMaxTasks,
     recycleAboveBytes: config.workerMaxMb * 1024 * 1024,
     reclaimAfterIdleMs: RECLAIM_AFTER_IDLE_MS,
+    recycleMinIntervalMs: RECYCLE_MIN_INTERVAL_MS,
+    recycleMaxBackoffMs: RECYCLE_MAX_BACKOFF_MS,
     // The worst batch the planner may form under both caps, by the batch memory model.
     arenaBytesFor: (batchSize) => largestBatchBytes(batchSize, config.maxBatchTokens),
   };

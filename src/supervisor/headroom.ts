@@ -36,13 +36,16 @@ export function admitBatch(input: HeadroomInput): { start: number; growthBytes: 
   const headroom = input.budgetBytes - input.usedBytes - input.committedBytes;
   // A worker's arena already holds what a smaller batch needs; only the excess is new memory.
   const growth = (rows: number) => Math.max(0, cost(rows, input.padded) - input.smallestArenaBytes);
-  if (growth(input.rows) <= headroom) return { start: input.rows, growthBytes: growth(input.rows) };
+  // A batch the arenas already hold adds nothing, so it runs even over budget: at the floor, work keeps flowing
+  // inside the memory the workers have, instead of waiting for memory that only a recycle could free.
+  const fits = (rows: number) => growth(rows) === 0 || growth(rows) <= headroom;
+  if (fits(input.rows)) return { start: input.rows, growthBytes: growth(input.rows) };
   // The cost rises with the rows, so the largest piece that fits is found by bisection.
   let low = 0;
   let high = input.rows;
   while (low < high) {
     const mid = Math.ceil((low + high) / 2);
-    if (growth(mid) <= headroom) low = mid;
+    if (fits(mid)) low = mid;
     else high = mid - 1;
   }
   if (low > 0) return { start: low, growthBytes: growth(low) };
@@ -50,4 +53,38 @@ export function admitBatch(input: HeadroomInput): { start: number; growthBytes: 
   // Nothing is running: only recycling can free memory. If even that cannot make room for one row, waiting is pointless.
   const afterRecycling = input.budgetBytes - (input.usedBytes - input.totalArenaBytes);
   return cost(1, input.padded) > afterRecycling ? { start: -1, growthBytes: 0 } : { start: 0, growthBytes: 0 };
+}
+
+/** A parsed JSON body, its strings and its results take about this many times its size in memory. */
+export const BODY_MEMORY_FACTOR = 3;
+/**
+ * While new requests are refused for memory, one that needs at most this much besides the headroom is
+ * still admitted: its batches run inside the arenas the workers already hold, so a one-chunk request
+ * is not turned away because a giant one filled the budget.
+ */
+export const SMALL_REQUEST_BYTES = 4 * 1024 * 1024;
+
+export interface RequestAdmissionInput {
+  /** Content-Length; undefined when the body is chunked (its size is unknown until it is read). */
+  bodyBytes: number | undefined;
+  /** The supervisor refuses new work: memory over budget at the floor for longer than EMBEDDING_MAX_PAUSE_MS. */
+  refusing: boolean;
+  headroomBytes: number;
+  budgetBytes: number;
+  /** The service's footprint with nothing to do (RSS once the workers were loaded). */
+  idleBytes: number;
+}
+
+/**
+ * Admission by cost: a request whose body alone could never fit above the idle footprint is refused
+ * at once (`never`, with what it needs); while memory is short, a request is admitted if what it
+ * needs fits the headroom or is small; otherwise it waits for a retry (`not-now`).
+ */
+export function admitRequest(input: RequestAdmissionInput): { admit: true } | { admit: false; why: 'not-now' | 'never'; needBytes: number; roomBytes: number } {
+  const need = input.bodyBytes === undefined ? Number.POSITIVE_INFINITY : input.bodyBytes * BODY_MEMORY_FACTOR;
+  const room = input.budgetBytes - input.idleBytes;
+  if (Number.isFinite(need) && need > room) return { admit: false, why: 'never', needBytes: need, roomBytes: room };
+  if (!input.refusing) return { admit: true };
+  if (need <= Math.max(0, input.headroomBytes) + SMALL_REQUEST_BYTES) return { admit: true };
+  return { admit: false, why: 'not-now', needBytes: need, roomBytes: Math.max(0, input.headroomBytes) };
 }

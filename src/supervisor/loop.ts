@@ -7,6 +7,7 @@ import { decide, initialState, type Action, type PolicyConfig, type PolicyState 
 import { memoryInUse, type MemorySample, type Sampler } from './sample.js';
 import type { CgroupMemory } from './cgroup.js';
 import type { HeadroomGate, HeadroomReport } from './headroom-gate.js';
+import { admitRequest } from './headroom.js';
 
 /** What the supervisor needs from the worker pool. */
 export interface SupervisedPool {
@@ -64,6 +65,10 @@ export interface SupervisorReport {
   refusing: boolean;
   workers: Array<{ id: number; state: WorkerSnapshot['state']; busy: boolean; tasks: number; estimated_bytes: number }>;
   recycles: number;
+  /** Memory the pressure recycles freed so far, from the readings before and after each. */
+  recycle_freed_bytes: number;
+  /** How long the next pressure recycle must wait after the last (it doubles while recycles free nothing). */
+  recycle_backoff_ms: number;
   adjustments: number;
   sample_interval_ms: number;
   /** The dispatch check: headroom left, memory reserved by started batches, the largest full-length batch that fits now. */
@@ -86,6 +91,10 @@ export class MemorySupervisor {
   #ratio = 0;
   #peakRss = 0;
   #adjustments = 0;
+  /** RSS once the workers were loaded, before any work: the footprint admission by cost counts from. */
+  #idleBytes = process.memoryUsage.rss();
+  /** Memory the pressure recycles freed, by the readings before and after each (for /metrics). */
+  #recycleFreedBytes = 0;
   #timer: NodeJS.Timeout | undefined;
   #ticking = false;
   #recycling: Promise<void> | undefined;
@@ -121,6 +130,7 @@ export class MemorySupervisor {
         (cgroup?.path ? `, cgroup v${cgroup.version} ${cgroup.path}` : ', no memory cgroup seen'),
     );
     const idle = process.memoryUsage.rss();
+    this.#idleBytes = idle;
     const floorBatch = policy.arenaBytesFor(policy.minBatchSize);
     if (idle + floorBatch > budget.budgetBytes) {
       this.#options.logger.error(
@@ -140,6 +150,17 @@ export class MemorySupervisor {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** Admission by cost (headroom.ts, admitRequest): the router asks it for each request before reading its body. */
+  admitRequest(bodyBytes: number | undefined): ReturnType<typeof admitRequest> {
+    return admitRequest({
+      bodyBytes,
+      refusing: this.#state.refusing,
+      headroomBytes: this.#options.gate?.report().headroom_bytes ?? 0,
+      budgetBytes: this.#budget.budgetBytes,
+      idleBytes: this.#idleBytes,
+    });
   }
 
   /** The dispatch check the scheduler asks before each batch, when there is one. */
@@ -249,6 +270,14 @@ export class MemorySupervisor {
       case 'admit':
         logger.info(numbers, 'memory supervisor: accepting new requests again');
         break;
+      case 'recycle-result':
+        if (action.freedBytes > 0) this.#recycleFreedBytes += action.freedBytes;
+        (action.helped ? logger.info : logger.warn).call(
+          logger,
+          { ...numbers, freed_bytes: action.freedBytes, helped: action.helped, backoff_ms: action.backoffMs },
+          `memory supervisor: ${action.reason}`,
+        );
+        break;
       case 'recycle': {
         if (this.#recycling) break;
         const started = this.#now();
@@ -306,6 +335,8 @@ export class MemorySupervisor {
       refusing: this.#state.refusing,
       workers: pool.snapshot().map((w) => ({ id: w.id, state: w.state, busy: w.busy, tasks: w.tasks, estimated_bytes: w.estimatedBytes })),
       recycles: pool.recycles,
+      recycle_freed_bytes: this.#recycleFreedBytes,
+      recycle_backoff_ms: this.#state.recycleBackoffMs,
       adjustments: this.#adjustments,
       sample_interval_ms: this.#options.sampleIntervalMs,
       ...(this.#options.gate ? { headroom: this.#options.gate.report() } : {}),
@@ -322,6 +353,7 @@ export function supervisorGauges(report: SupervisorReport): SupervisorGauges {
     concurrency: report.concurrency,
     workers: report.workers.length,
     recycles: report.recycles,
+    recycleFreedBytes: report.recycle_freed_bytes,
     rssBytes: report.rss_bytes,
     budgetBytes: report.budget_bytes,
     usageRatio: report.usage_ratio,
