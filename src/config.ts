@@ -182,7 +182,7 @@ export const VARIABLES = {
   EMBEDDING_MEMORY_SAMPLE_MS: { schema: int(50, 60_000).default(500), doc: 'How often the supervisor samples memory.' },
   EMBEDDING_MAX_PAUSE_MS: {
     schema: int(0, 600_000).default(10_000),
-    doc: 'Over budget at the floor, new batches wait at most this long; then they run and new requests get 503 `memory_pressure`.',
+    doc: 'Over budget at the floor, new batches that would grow the workers\' arenas wait at most this long (small ones still run); then they run and new requests that are not small get 503 `memory_pressure`.',
   },
   EMBEDDING_WORKER_MAX_TASKS: { schema: int(0, 1_000_000_000).default(2000), doc: 'Recycle a worker (fresh thread and ONNX session) after this many tasks; `0` never.' },
   EMBEDDING_WORKER_MAX_MB: { schema: int(0, 16 * 1024 * 1024).default(1024), doc: 'Recycle a worker whose estimated footprint (isolate heap + ONNX arena) passes this; `0` never.' },

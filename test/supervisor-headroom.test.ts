@@ -105,3 +105,26 @@ test('admission by cost: never past the room above the idle footprint; under pre
   t.like(admitRequest({ ...pressed, bodyBytes: 2 * MB }), { admit: false, why: 'not-now' });
   t.like(admitRequest({ ...pressed, bodyBytes: undefined }), { admit: false, why: 'not-now' });
 });
+
+test('paused at the floor: a batch the arenas hold still starts (small requests are answered), one that would grow them waits', async (t) => {
+  t.deepEqual(admitBatch(input({ onlyFree: true, smallestArenaBytes: 30 * MB })), { start: 3, growthBytes: 0 });
+  t.deepEqual(admitBatch(input({ onlyFree: true, smallestArenaBytes: 0 })), { start: 0, growthBytes: 0 }, 'plenty of headroom, but paused');
+  // Arenas of 10 MB hold a short row, not a full-length one (about 16 MB).
+  const gate = new HeadroomGate({ budgetBytes: 500 * MB, usedBytes: 490 * MB, pool: { snapshot: () => [worker(0, 10 * MB), worker(1, 10 * MB)] } });
+  const limits = new RuntimeLimits({ minBatchSize: 1, maxBatchSize: 64, maxConcurrency: 2 });
+  limits.paused = true;
+  const runner = deferredRunner((texts) => texts.length);
+  const scheduler = new BatchScheduler<number>(runner.run, limits, { gate });
+  const giant = scheduler.submit({}, Array(8).fill(longText));
+  const small = scheduler.submit({}, ['a one-line query']);
+  await tick();
+  t.deepEqual(runner.started.map((s) => s.texts), [['a one-line query']]);
+  runner.finishOne();
+  t.is(await small, 1);
+  limits.paused = false;
+  await tick();
+  t.is(runner.started.length, 2, 'the giant batch starts once dispatch resumes, in pieces the headroom holds');
+  t.is(runner.started[1]!.maxRows, 1);
+  runner.finishOne();
+  t.is(await giant, 8);
+});

@@ -42,7 +42,8 @@ export interface Grant {
  * (supervisor/headroom-gate.ts). Absent, every batch may start.
  */
 export interface DispatchGate {
-  acquire(texts: readonly string[]): Grant;
+  /** `onlyFree`: dispatch is paused, so only a batch that adds no memory (the arenas already hold it) may start. */
+  acquire(texts: readonly string[], onlyFree: boolean): Grant;
 }
 
 export interface SchedulerOptions {
@@ -156,11 +157,15 @@ export class BatchScheduler<T> {
    * The next batch that may start, in the requests' round-robin order, with what the gate grants it.
    * A request whose next batch must wait for memory keeps its turn while a later request's batch
    * that fits goes ahead: a one-chunk request is not held up by a giant batch waiting for headroom.
-   * A batch that can never fit is failed here.
+   * A batch that can never fit is failed here. While dispatch is paused (memory over budget at the
+   * floor), only batches that add no memory start, so small requests are still answered.
    */
   #next(): { job: Job<T>; grant: Grant } | undefined {
+    const paused = this.#limits.paused;
+    // Paused without a gate to tell which batches are free: nothing starts.
+    if (paused && !this.#gate) return undefined;
     for (const [owner, queue] of this.#queues) {
-      const grant = this.#gate?.acquire(queue[0]!.texts) ?? { rows: queue[0]!.texts.length, release: () => undefined };
+      const grant = this.#gate?.acquire(queue[0]!.texts, paused) ?? { rows: queue[0]!.texts.length, release: () => undefined };
       if (grant.rows === 0) continue;
       const job = this.#take(owner, queue);
       if (grant.rows > 0) return { job, grant };
@@ -183,7 +188,7 @@ export class BatchScheduler<T> {
   }
 
   #pump(): void {
-    while (!this.#limits.paused && this.#inFlight < this.#limits.concurrency) {
+    while (this.#inFlight < this.#limits.concurrency) {
       const next = this.#next();
       if (!next) return;
       const { job, grant } = next;

@@ -71,7 +71,7 @@ export class HeadroomGate implements DispatchGate {
     return { smallest: arenas.length > 0 ? Math.min(...arenas) : 0, total: arenas.reduce((a, b) => a + b, 0) };
   }
 
-  acquire(texts: readonly string[]): Grant {
+  acquire(texts: readonly string[], onlyFree = false): Grant {
     let longest = 0;
     for (const text of texts) longest = Math.max(longest, estimateTokens(text));
     const padded = Math.min(MAX_SEQ_LENGTH, Math.ceil(longest * PADDED_MARGIN));
@@ -85,6 +85,7 @@ export class HeadroomGate implements DispatchGate {
       running: this.#running,
       smallestArenaBytes: arenas.smallest,
       totalArenaBytes: arenas.total,
+      onlyFree,
     });
     if (decision.start === 0) {
       this.#waits++;

@@ -21,6 +21,8 @@ export interface HeadroomInput {
   smallestArenaBytes: number;
   /** Sum of every worker's arena: what recycling them all would free. */
   totalArenaBytes: number;
+  /** Dispatch is paused: only a batch that adds nothing may start (whole or in pieces); anything else waits. */
+  onlyFree?: boolean;
   /** The model; the real one unless a test gives another. */
   cost?: (rows: number, padded: number) => number;
 }
@@ -38,7 +40,7 @@ export function admitBatch(input: HeadroomInput): { start: number; growthBytes: 
   const growth = (rows: number) => Math.max(0, cost(rows, input.padded) - input.smallestArenaBytes);
   // A batch the arenas already hold adds nothing, so it runs even over budget: at the floor, work keeps flowing
   // inside the memory the workers have, instead of waiting for memory that only a recycle could free.
-  const fits = (rows: number) => growth(rows) === 0 || growth(rows) <= headroom;
+  const fits = (rows: number) => growth(rows) === 0 || (!input.onlyFree && growth(rows) <= headroom);
   if (fits(input.rows)) return { start: input.rows, growthBytes: growth(input.rows) };
   // The cost rises with the rows, so the largest piece that fits is found by bisection.
   let low = 0;
@@ -49,6 +51,7 @@ export function admitBatch(input: HeadroomInput): { start: number; growthBytes: 
     else high = mid - 1;
   }
   if (low > 0) return { start: low, growthBytes: growth(low) };
+  if (input.onlyFree) return { start: 0, growthBytes: 0 };
   if (input.running > 0 || input.committedBytes > 0) return { start: 0, growthBytes: 0 };
   // Nothing is running: only recycling can free memory. If even that cannot make room for one row, waiting is pointless.
   const afterRecycling = input.budgetBytes - (input.usedBytes - input.totalArenaBytes);
