@@ -3,6 +3,7 @@
  * 503 is retried after its Retry-After, as a well-behaved indexer would. Every answer is checked.
  */
 import type { SourceChunk } from '../../harness/source-corpus.js';
+import { post, readAll } from './post.js';
 import { OrderCheck, addOrderReports, emptyOrderReport, type OrderReport } from './order-check.js';
 
 export interface JsonLoadOptions {
@@ -44,16 +45,15 @@ export async function runJsonLoad(options: JsonLoadOptions): Promise<JsonLoadRes
     result.requests++;
     result.chunksSent += slice.length;
     for (;;) {
-      const res = await fetch(`${url}/embed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: deadline.signal });
+      const res = await post(`${url}/embed`, body, 'application/json', deadline.signal);
       count(res.status);
+      const text = await readAll(res.body);
       if (res.status === 503) {
         result.retried503++;
-        await res.arrayBuffer();
-        await new Promise((resolve) => setTimeout(resolve, 1000 * Number(res.headers.get('retry-after') ?? 1)));
+        await new Promise((resolve) => setTimeout(resolve, 1000 * Number(res.headers['retry-after'] ?? 1)));
         if (deadline.signal.aborted) throw deadline.signal.reason;
         continue;
       }
-      const text = await res.text();
       if (res.status !== 200) {
         result.failures.push(`request at chunk ${start}: HTTP ${res.status} ${text.slice(0, 200)}`);
         return;

@@ -4,6 +4,7 @@
  * it arrives.
  */
 import type { SourceChunk } from '../../harness/source-corpus.js';
+import { post, readAll, type PostAnswer } from './post.js';
 import { OrderCheck, type OrderReport } from './order-check.js';
 
 export interface NdjsonLoadResult {
@@ -35,21 +36,21 @@ export async function runNdjsonLoad(url: string, chunks: readonly SourceChunk[],
     cutByTime: false, errorLine: null, failure: null, firstLineS: null, order: check.report(false), seconds: 0,
   };
   try {
-    let res: Response;
+    let res: PostAnswer;
     for (;;) {
-      res = await fetch(`${url}/embed`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' }, body, signal: deadline.signal });
+      res = await post(`${url}/embed`, body, 'application/x-ndjson', deadline.signal);
       result.status = res.status;
       if (res.status !== 503) break;
       result.retried503++;
-      await res.arrayBuffer();
-      await new Promise((resolve) => setTimeout(resolve, 1000 * Number(res.headers.get('retry-after') ?? 1)));
+      await readAll(res.body);
+      await new Promise((resolve) => setTimeout(resolve, 1000 * Number(res.headers['retry-after'] ?? 1)));
     }
     if (res.status !== 200) {
-      result.failure = `HTTP ${res.status} ${(await res.text()).slice(0, 200)}`;
+      result.failure = `HTTP ${res.status} ${(await readAll(res.body)).slice(0, 200)}`;
     } else {
       const decoder = new TextDecoder();
       let pending = '';
-      for await (const piece of res.body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const piece of res.body) {
         pending += decoder.decode(piece, { stream: true });
         let newline;
         while ((newline = pending.indexOf('\n')) !== -1) {
