@@ -49,6 +49,8 @@ export interface ScenarioResult {
   kernel: { peakBytes: number | null; failcnt: number | null; oomKills: number | null };
   decisions: Decisions;
   recycles: number | null;
+  /** Chunks the server embedded (its /metrics counter): large and small alike, including work on requests later cut by the time bound. */
+  serverChunks?: number | null;
   /** Set if the server exited before the script stopped it (an OOM kill ends the whole process). */
   serverDied: { code: number | null; signal: string | null; atS: number } | null;
   serverExitCode: number | null;
@@ -98,6 +100,7 @@ export async function runScenario(spec: ScenarioSpec, corpus: readonly SourceChu
     const smallSummary = await smalls.stop();
     const { samples, failures } = await sampler.stop();
     const recycles = await readSupervisor(server.url).then((s) => s.recycles, () => null);
+    const serverChunks = await serverChunkCount(server.url);
     stopping = true;
     const serverExitCode = await server.stop();
     const kernel = cgroup.stats();
@@ -122,10 +125,22 @@ export async function runScenario(spec: ScenarioSpec, corpus: readonly SourceChu
       kernel,
       decisions: countDecisions(server.logs),
       recycles,
+      serverChunks,
       serverDied,
       serverExitCode,
     };
   } finally {
     cgroup.remove();
+  }
+}
+
+/** embedding_chunks_total from /metrics, or null when the server no longer answers. */
+async function serverChunkCount(url: string): Promise<number | null> {
+  try {
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const value = /^embedding_chunks_total (\S+)$/m.exec(text)?.[1];
+    return value === undefined ? null : Number(value);
+  } catch {
+    return null;
   }
 }
