@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { MachineInfo } from '../report/results.js';
 import { PY, ROOT, TJS_DIR } from './paths.js';
 
-function cpuModel(): string {
+export function cpuModel(): string {
   // The name alone ("AMD EPYC" under KVM) hides the generation and the vector width, which set the ceiling.
   try {
     const info = readFileSync('/proc/cpuinfo', 'utf8');
@@ -42,7 +42,7 @@ export function pythonVersions(): string[] | null {
  * Share of all cores busy over `ms` before anything starts: what else is running now. The load
  * average cannot tell: it decays over minutes, so work that ended seconds ago still counts.
  */
-async function cpuBusyShare(ms: number): Promise<number | null> {
+export async function cpuBusyShare(ms: number): Promise<number | null> {
   const read = () => {
     const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     return { idle: f[3]! + f[4]!, total: f.reduce((x, y) => x + y, 0) };
