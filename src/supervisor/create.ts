@@ -35,7 +35,8 @@ export type SupervisorConfig = Pick<
   | 'maxBatchSize'
   | 'workers'
   | 'maxBatchTokens'
->;
+> &
+  Partial<Pick<Config, 'maxSeqLength'>>;
 
 /**
  * Builds the supervisor from config: finds the process's memory cgroup (or takes EMBEDDING_CGROUP_ROOT),
@@ -51,6 +52,7 @@ export async function createSupervisor(
   const budgetFor = (reading: typeof cgroup) =>
     resolveBudget({ percent: config.maxMemoryPercent, absoluteMb: config.maxMemoryMb, totalBytes: os.totalmem(), cgroup: reading });
   const budget = budgetFor(cgroup);
+  const seq = config.maxSeqLength ?? MAX_SEQ_LENGTH;
   const policy: PolicyConfig = {
     adaptive: config.adaptiveBatching,
     budgetBytes: budget.budgetBytes,
@@ -65,8 +67,9 @@ export async function createSupervisor(
     recycleAfterTasks: config.workerMaxTasks,
     recycleAboveBytes: config.workerMaxMb * 1024 * 1024,
     reclaimAfterIdleMs: RECLAIM_AFTER_IDLE_MS,
-    // A batch holds at most batchSize full-length chunks and at most about maxBatchTokens padded tokens.
-    arenaBytesFor: (batchSize) => Math.min(batchSize * MAX_SEQ_LENGTH, config.maxBatchTokens) * ARENA_BYTES_PER_TOKEN,
+    // A batch holds at most batchSize full-length chunks and at most about maxBatchTokens padded tokens, but one chunk
+    // longer than the token budget runs alone (EMBEDDING_MAX_SEQ_LENGTH 512 against the default budget of 256).
+    arenaBytesFor: (batchSize) => Math.max(seq, Math.min(batchSize * seq, config.maxBatchTokens)) * ARENA_BYTES_PER_TOKEN,
   };
   return new MemorySupervisor({
     policy,
