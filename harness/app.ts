@@ -18,7 +18,7 @@ import type { OrderedEmbedOptions } from '../src/core/ordered-embed.js';
 import { QueueFullError } from '../src/core/scheduler.js';
 import { Metrics, type QueueSource } from '../src/metrics.js';
 import { DIMENSIONS, MAX_SEQ_LENGTH, MODEL_ID } from '../src/model/spec.js';
-import { refuseUnderMemoryPressure } from '../src/router/admission.js';
+import { refuseUnderMemoryPressure, type MemoryAdmission } from '../src/router/admission.js';
 import { createApp } from '../src/router/app.js';
 import type { ServiceStatus } from '../src/router/health-route.js';
 import { createHttpServer } from '../src/router/http-server.js';
@@ -169,8 +169,8 @@ export interface RunningApp {
   status: ServiceStatus;
   /** Set `draining` as a signal would. */
   lifecycle: Lifecycle;
-  /** What the memory supervisor tells the admission gate; set `refusing` to simulate memory pressure. */
-  memory: { refusing: boolean; retryAfterSeconds: number };
+  /** What the memory supervisor tells the admission gate; set `refusing` to simulate memory pressure, `admitRequest` for admission by cost. */
+  memory: MemoryAdmission;
   metrics: Metrics;
   /** Every line the logger wrote so far (pino JSON). */
   logs: string[];
@@ -211,7 +211,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
     threadsPerWorker,
   };
   const lifecycle: Lifecycle = { draining: false };
-  const memory = { refusing: false, retryAfterSeconds: 2 };
+  const memory: MemoryAdmission = { refusing: false, retryAfterSeconds: 2 };
   const app = createApp({
     embedder,
     status,

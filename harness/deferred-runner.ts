@@ -3,11 +3,12 @@
  * the queue between steps. `result` makes each batch's answer from its texts.
  */
 export function deferredRunner<R>(result: (texts: string[]) => R) {
-  const started: Array<{ texts: string[]; signal: AbortSignal | undefined }> = [];
+  // Every argument the scheduler passes is kept, so a test can check that no AbortSignal ever reaches a running batch.
+  const started: Array<{ texts: string[]; maxRows: number | undefined; extra: unknown[] }> = [];
   const pending: Array<() => void> = [];
-  const run = (texts: string[], signal?: AbortSignal) =>
+  const run = (texts: string[], maxRows?: number, ...extra: unknown[]) =>
     new Promise<R>((resolve) => {
-      started.push({ texts, signal });
+      started.push({ texts, maxRows, extra });
       pending.push(() => resolve(result(texts)));
     });
   return { run, started, finishOne: () => pending.shift()?.() };

@@ -21,6 +21,8 @@ export function testPolicy(overrides: Partial<PolicyConfig> = {}): PolicyConfig 
     recycleAfterTasks: 0,
     recycleAboveBytes: 0,
     reclaimAfterIdleMs: 2000,
+    recycleMinIntervalMs: 0,
+    recycleMaxBackoffMs: 60_000,
     arenaBytesFor: (batchSize) => batchSize * 10 * MB,
     ...overrides,
   };

@@ -23,6 +23,9 @@ export interface SupervisorGauges {
   budgetBytes?: number;
   usageRatio?: number;
   pressure?: number;
+  recycleFreedBytes?: number;
+  headroomBytes?: number;
+  maxRowsAtFullLength?: number;
 }
 
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -149,10 +152,13 @@ export class Metrics {
       ['concurrency', 'concurrency', 'Batches the supervisor allows in flight across the pool'],
       ['workers', 'workers', 'Worker threads alive'],
       ['recycles', 'worker_recycles', 'Workers recycled since start (monotonic)'],
+      ['recycleFreedBytes', 'recycle_freed_bytes', 'Memory the pressure recycles freed since start, from the readings before and after each (monotonic)'],
       ['rssBytes', 'rss_bytes', 'Resident memory the supervisor last sampled'],
       ['budgetBytes', 'budget_bytes', 'Memory budget the supervisor enforces'],
       ['usageRatio', 'usage_ratio', 'Sampled memory over budget (1 = at budget)'],
       ['pressure', 'pressure_level', 'Pressure level: 0 calm, 1 elevated, 2 high, 3 critical'],
+      ['headroomBytes', 'headroom_bytes', 'Budget left for new batches: budget less memory in use and memory reserved by started batches'],
+      ['maxRowsAtFullLength', 'max_rows_full_length', 'Full-length rows one batch may hold right now under the memory budget (the effective cap)'],
     ];
     for (const [field, name, help] of fields) {
       new Gauge({

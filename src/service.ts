@@ -62,17 +62,17 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     maxConcurrency: config.workers,
   });
   const metrics = new Metrics();
+  const supervisor = await createSupervisor(config, { limits, pool, logger });
   const scheduler = new BatchScheduler<BatchResult>(
     observeBatches(
-      retryOnce((texts) => pool.runWithin(limits, texts), logger),
+      retryOnce((texts, maxRows) => pool.runWithin(limits, texts, maxRows), logger),
       metrics,
     ),
     limits,
-    { maxQueuedChunks: config.maxQueuedChunks },
+    { maxQueuedChunks: config.maxQueuedChunks, gate: supervisor.gate },
   );
   metrics.observeQueue(scheduler);
   const lifecycle: Lifecycle = { draining: false };
-  const supervisor = await createSupervisor(config, { limits, pool, logger });
   metrics.observeSupervisor(() => supervisorGauges(supervisor.report()));
   const embedder = new Embedder(scheduler, limits, DIMENSIONS, config.maxBatchTokens, {
     maxSeqLength: config.maxSeqLength,

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { BatchFailedError } from '../src/core/batch-runner.js';
 import { ErrorResponse, OpenAIErrorResponse } from '../src/router/schemas.js';
+import { admitRequest } from '../src/supervisor/headroom.js';
 import { useApp } from '../harness/app.js';
 import { jsonLines, metricValue, waitFor } from '../harness/probe.js';
 
@@ -143,4 +144,27 @@ test.serial('a client that disconnects while its chunks are queued has them with
   t.is(await metricValue(app.url, 'embedding_cancelled_chunks_total'), 50);
   t.true(jsonLines(app.logs).some((l) => l.msg === 'request abandoned: connection closed'));
   t.is((await embed(request('next', 1))).status, 200);
+});
+
+test.serial('admission by cost: under pressure a small request is still taken, a larger one waits, and a body that can never fit is refused at once', async (t) => {
+  const MB = 2 ** 20;
+  // A 600 MB budget over a 500 MB idle footprint, memory over budget at the floor: no headroom at all.
+  app.memory.refusing = true;
+  app.memory.admitRequest = (bodyBytes) => admitRequest({ bodyBytes, refusing: true, headroomBytes: -50 * MB, budgetBytes: 600 * MB, idleBytes: 500 * MB });
+  try {
+    const small = await embed(request('small', 1));
+    t.is(small.status, 200, 'one chunk runs inside the arenas the workers already hold');
+    const larger = await embed({ batch_id: 'larger', chunks: [{ chunk_id: 'a', content: 'x'.repeat(3 * MB) }] });
+    t.is(larger.status, 503);
+    t.is(ErrorResponse.parse(larger.json).error.code, 'memory_pressure');
+    t.truthy(larger.headers.get('retry-after'));
+    const never = await embed({ batch_id: 'never', chunks: [{ chunk_id: 'a', content: 'x'.repeat(40 * MB) }] });
+    t.is(never.status, 507);
+    const error = ErrorResponse.parse(never.json).error;
+    t.is(error.code, 'insufficient_memory');
+    t.regex(error.message, /needs about 121 MB .* leaves 100 MB .*smaller requests/);
+  } finally {
+    app.memory.refusing = false;
+    delete app.memory.admitRequest;
+  }
 });

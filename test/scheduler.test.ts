@@ -62,7 +62,8 @@ test('Embedder.embed refuses before submitting anything when the queue is full',
 
 test('running batches never see the request signal; whenIdle waits for them after a cancel', async (t) => {
   const { runner, scheduler, controller, first: running, second: waiting } = oneRunningOneWaiting();
-  t.is(runner.started[0]!.signal, undefined, 'the pool cannot terminate a worker mid-inference');
+  t.deepEqual(runner.started[0]!.extra, [], 'the pool cannot terminate a worker mid-inference');
+  t.is(runner.started[0]!.maxRows, undefined);
   let idle = false;
   const whenIdle = scheduler.whenIdle().then(() => (idle = true));
   controller.abort(new Error('client disconnected'));

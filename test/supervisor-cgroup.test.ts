@@ -46,44 +46,35 @@ const V1_MOUNTS = [
   '41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw',
 ].join('\n');
 
-test('v1 (hybrid host): the memory controller line under its v1 mount, ancestors up to the mount', (t) => {
-  const location = locateMemoryCgroup('9:name=systemd:/\n4:memory:/process_api/abc\n1:cpu,cpuacct:/\n0::/\n', V1_MOUNTS);
-  t.deepEqual(location, {
-    version: 1,
-    dir: '/sys/fs/cgroup/memory/process_api/abc',
-    chain: ['/sys/fs/cgroup/memory/process_api/abc', '/sys/fs/cgroup/memory/process_api', '/sys/fs/cgroup/memory'],
+const SYSTEMD_V2 = '30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot';
+const NAMESPACED_V2 = '1203 1201 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw,nsdelegate';
+const BIND_MOUNTED_V2 = '900 800 0:26 /kubepods/pod1/ctr /sys/fs/cgroup ro,relatime - cgroup2 cgroup2 rw';
+
+/** [what, /proc/self/cgroup, /proc/self/mountinfo, the process's cgroup directory and its chain up to the mount]. */
+const LAYOUTS: Array<[string, string, string, { version: 1 | 2; chain: string[] }]> = [
+  [
+    'v1 (hybrid host): the memory controller line under its v1 mount, ancestors up to the mount',
+    '9:name=systemd:/\n4:memory:/process_api/abc\n1:cpu,cpuacct:/\n0::/\n',
+    V1_MOUNTS,
+    { version: 1, chain: ['/sys/fs/cgroup/memory/process_api/abc', '/sys/fs/cgroup/memory/process_api', '/sys/fs/cgroup/memory'] },
+  ],
+  [
+    'v2 under systemd: the 0:: path under the cgroup2 mount, the unit and every slice above it',
+    '0::/system.slice/doctown-embed.service\n',
+    SYSTEMD_V2,
+    { version: 2, chain: ['/sys/fs/cgroup/system.slice/doctown-embed.service', '/sys/fs/cgroup/system.slice', '/sys/fs/cgroup'] },
+  ],
+  ['v2 in a container with a cgroup namespace: the path is / and the container cgroup is the mount itself', '0::/\n', NAMESPACED_V2, { version: 2, chain: ['/sys/fs/cgroup'] }],
+  ['v2 without a cgroup namespace: the host path under a bind-mounted root is the mount itself', '0::/kubepods/pod1/ctr\n', BIND_MOUNTED_V2, { version: 2, chain: ['/sys/fs/cgroup'] }],
+  ['v2 without a cgroup namespace: a sub-cgroup below that root', '0::/kubepods/pod1/ctr/sub\n', BIND_MOUNTED_V2, { version: 2, chain: ['/sys/fs/cgroup/sub', '/sys/fs/cgroup'] }],
+  ['a process placed above its namespace root (/..) resolves to the deepest directory it can see', '0::/../../elsewhere\n', NAMESPACED_V2, { version: 2, chain: ['/sys/fs/cgroup'] }],
+];
+
+for (const [what, procCgroup, mountinfo, expected] of LAYOUTS) {
+  test(what, (t) => {
+    t.deepEqual(locateMemoryCgroup(procCgroup, mountinfo), { version: expected.version, dir: expected.chain[0], chain: expected.chain });
   });
-});
-
-test('v2 under systemd: the 0:: path under the cgroup2 mount, the unit and every slice above it', (t) => {
-  const mounts = '30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot';
-  const location = locateMemoryCgroup('0::/system.slice/doctown-embed.service\n', mounts);
-  t.deepEqual(location, {
-    version: 2,
-    dir: '/sys/fs/cgroup/system.slice/doctown-embed.service',
-    chain: ['/sys/fs/cgroup/system.slice/doctown-embed.service', '/sys/fs/cgroup/system.slice', '/sys/fs/cgroup'],
-  });
-});
-
-test('v2 in a container with a cgroup namespace: the path is / and the container cgroup is the mount itself', (t) => {
-  const mounts = '1203 1201 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw,nsdelegate';
-  t.deepEqual(locateMemoryCgroup('0::/\n', mounts), { version: 2, dir: '/sys/fs/cgroup', chain: ['/sys/fs/cgroup'] });
-});
-
-test('v2 in a container without a cgroup namespace: the host path is under the mount root that was bind-mounted', (t) => {
-  const mounts = '900 800 0:26 /kubepods/pod1/ctr /sys/fs/cgroup ro,relatime - cgroup2 cgroup2 rw';
-  t.deepEqual(locateMemoryCgroup('0::/kubepods/pod1/ctr\n', mounts), { version: 2, dir: '/sys/fs/cgroup', chain: ['/sys/fs/cgroup'] });
-  t.deepEqual(locateMemoryCgroup('0::/kubepods/pod1/ctr/sub\n', mounts), {
-    version: 2,
-    dir: '/sys/fs/cgroup/sub',
-    chain: ['/sys/fs/cgroup/sub', '/sys/fs/cgroup'],
-  });
-});
-
-test('a process placed above its namespace root (/..) resolves to the deepest directory it can see', (t) => {
-  const mounts = '1203 1201 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw';
-  t.deepEqual(locateMemoryCgroup('0::/../../elsewhere\n', mounts), { version: 2, dir: '/sys/fs/cgroup', chain: ['/sys/fs/cgroup'] });
-});
+}
 
 test('a cgroup filesystem mounted elsewhere, with an escaped space in its path', (t) => {
   const mounts = '50 23 0:40 / /mnt/my\\040cgroups rw - cgroup2 cgroup2 rw';

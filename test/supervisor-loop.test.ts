@@ -15,8 +15,8 @@ function harness(readingsMb: number[], cgroupLimitsMb?: number[]) {
   const limits = new RuntimeLimits({ minBatchSize: 8, maxBatchSize: 64, maxConcurrency: 2 });
   const recycled: number[] = [];
   const workers: WorkerSnapshot[] = [
-    { id: 0, state: 'ready', busy: false, tasks: 0, estimatedBytes: 10 * MB, peakBatchTokens: 0 },
-    { id: 1, state: 'ready', busy: false, tasks: 0, estimatedBytes: 10 * MB, peakBatchTokens: 0 },
+    { id: 0, state: 'ready', busy: false, tasks: 0, estimatedBytes: 10 * MB, arenaBytes: 0, peakBatchTokens: 0 },
+    { id: 1, state: 'ready', busy: false, tasks: 0, estimatedBytes: 10 * MB, arenaBytes: 0, peakBatchTokens: 0 },
   ];
   const pool: SupervisedPool = {
     workers: 2,
@@ -93,9 +93,9 @@ test('the supervisor drives RuntimeLimits, pauses the scheduler, refuses, then r
   t.true(supervisor.refusing);
   t.is(await waiting, 2, 'the accepted batch ran once dispatch resumed');
 
-  // The admission gate answers 503 with Retry-After while refusing.
+  // The admission gate answers 503 with Retry-After while refusing (a 10 MB body: more than a small request).
   const gate = refuseUnderMemoryPressure(supervisor);
-  const refused = await new Promise<any>((resolve) => gate({} as never, {} as never, resolve));
+  const refused = await new Promise<any>((resolve) => gate({ headers: { 'content-length': String(10 * MB) } } as never, {} as never, resolve));
   t.like(refused, { status: 503, code: 'memory_pressure' });
   t.is(refused.headers['Retry-After'], String(supervisor.retryAfterSeconds));
 

@@ -6,8 +6,8 @@ const config = testPolicy();
 // Fresh workers (nothing run yet) have nothing to reclaim, so the batch-size and concurrency tests
 // see no recycling.
 const fresh: WorkerView[] = [
-  { id: 0, tasks: 0, estimatedBytes: 20 * MB, state: 'ready' },
-  { id: 1, tasks: 0, estimatedBytes: 20 * MB, state: 'ready' },
+  { id: 0, tasks: 0, estimatedBytes: 20 * MB, arenaBytes: 20 * MB, state: 'ready' },
+  { id: 1, tasks: 0, estimatedBytes: 20 * MB, arenaBytes: 20 * MB, state: 'ready' },
 ];
 
 /** Feeds readings (fractions of the budget) through the policy, one per 100 ms. */
@@ -110,8 +110,8 @@ test('with adaptive batching off, limits stay at the maximum but the floor still
 test('recycling by task count', (t) => {
   const cfg = { ...config, recycleAfterTasks: 100 };
   const workers: WorkerView[] = [
-    { id: 0, tasks: 99, estimatedBytes: 20 * MB, state: 'ready' },
-    { id: 1, tasks: 100, estimatedBytes: 20 * MB, state: 'ready' },
+    { id: 0, tasks: 99, estimatedBytes: 20 * MB, arenaBytes: 20 * MB, state: 'ready' },
+    { id: 1, tasks: 100, estimatedBytes: 20 * MB, arenaBytes: 20 * MB, state: 'ready' },
   ];
   const { actions } = run([0.1], cfg, initialState(cfg), workers);
   t.like(actions, [{ type: 'recycle', worker: 1, cause: 'tasks' }]);
@@ -124,8 +124,8 @@ test('recycling by task count', (t) => {
 test('recycling by size, at any pressure', (t) => {
   const cfg = { ...config, recycleAboveBytes: 512 * MB };
   const workers: WorkerView[] = [
-    { id: 0, tasks: 1, estimatedBytes: 600 * MB, state: 'ready' },
-    { id: 1, tasks: 1, estimatedBytes: 700 * MB, state: 'ready' },
+    { id: 0, tasks: 1, estimatedBytes: 600 * MB, arenaBytes: 600 * MB, state: 'ready' },
+    { id: 1, tasks: 1, estimatedBytes: 700 * MB, arenaBytes: 700 * MB, state: 'ready' },
   ];
   t.like(run([0.1], cfg, initialState(cfg), workers).actions, [{ type: 'recycle', worker: 1, cause: 'size' }]);
   t.deepEqual(run([0.1], cfg, initialState(cfg), fresh).actions, []);
@@ -133,8 +133,8 @@ test('recycling by size, at any pressure', (t) => {
 
 test('under pressure, a worker whose arena outgrew the current batch size is recycled', (t) => {
   const workers: WorkerView[] = [
-    { id: 0, tasks: 1, estimatedBytes: 600 * MB, state: 'ready' },
-    { id: 1, tasks: 1, estimatedBytes: 100 * MB, state: 'ready' },
+    { id: 0, tasks: 1, estimatedBytes: 600 * MB, arenaBytes: 600 * MB, state: 'ready' },
+    { id: 1, tasks: 1, estimatedBytes: 100 * MB, arenaBytes: 100 * MB, state: 'ready' },
   ];
   // Calm: a big arena is fine.
   t.deepEqual(run([0.5], config, initialState(config), workers).actions, []);
@@ -147,8 +147,8 @@ test('under pressure, a worker whose arena outgrew the current batch size is rec
 
 test('idle in the hold band: each worker that ran work is recycled once; not while work runs, not when calm, no churn', (t) => {
   const used: WorkerView[] = [
-    { id: 0, tasks: 2, estimatedBytes: 270 * MB, state: 'ready' },
-    { id: 1, tasks: 1, estimatedBytes: 100 * MB, state: 'ready' },
+    { id: 0, tasks: 2, estimatedBytes: 270 * MB, arenaBytes: 270 * MB, state: 'ready' },
+    { id: 1, tasks: 1, estimatedBytes: 100 * MB, arenaBytes: 100 * MB, state: 'ready' },
   ];
   // What a fresh-clone CI run met: after pressure, both workers idle with arenas within twice the
   // current batch size's need, RSS at 83% of the budget, so the limits could never grow back.
@@ -167,4 +167,40 @@ test('idle in the hold band: each worker that ran work is recycled once; not whi
   // Calm: nothing to reclaim. Turned off: never.
   t.deepEqual(run([0.5], config, after, used, 60_000).actions, []);
   t.deepEqual(run([0.8], { ...config, reclaimAfterIdleMs: 0 }, after, used, 60_000).actions, []);
+});
+
+test('no recycle storm: a pressure recycle must promise 32 MB, waits out its backoff, and one that freed nothing doubles the wait', (t) => {
+  const cfg = { ...config, recycleMinIntervalMs: 10_000, recycleMaxBackoffMs: 40_000 };
+  const big: WorkerView[] = [
+    { id: 0, tasks: 1, estimatedBytes: 300 * MB, arenaBytes: 290 * MB, state: 'ready' },
+    { id: 1, tasks: 1, estimatedBytes: 40 * MB, arenaBytes: 30 * MB, state: 'ready' },
+  ];
+  const atFloor = { ...initialState(cfg), batchSize: 8, concurrency: 1 };
+  const step = (state: PolicyState, now: number, used: number, workers = big) => decide(state, { now, usedBytes: used * cfg.budgetBytes, workers, idleMs: 0 }, cfg);
+
+  // A gain under 32 MB (arena 100 MB, the floor needs 80 MB): not worth a model reload.
+  const small: WorkerView[] = [{ id: 0, tasks: 1, estimatedBytes: 110 * MB, arenaBytes: 100 * MB, state: 'ready' }];
+  t.deepEqual(step(atFloor, 0, 1.1, small).actions.filter((a) => a.type === 'recycle'), []);
+
+  // The first pressure recycle goes ahead...
+  let d = step(atFloor, 0, 1.1);
+  t.like(d.actions.find((a) => a.type === 'recycle'), { worker: 0, cause: 'pressure' });
+  // ...and once it is over, it freed nothing (usage still 110%): the next one waits 20 s, not 10.
+  d = step(d.state, 500, 1.1, big.map((w) => ({ ...w, state: 'ready' as const })));
+  t.like(d.actions.find((a) => a.type === 'recycle-result'), { helped: false, backoffMs: 20_000 });
+  t.falsy(d.actions.find((a) => a.type === 'recycle'), 'no second recycle in the same breath');
+  let state = d.state;
+  let recycles = 0;
+  // Ten minutes of pressure, one reading a second, the arena never shrinking: recycles back off to 40 s apart.
+  for (let now = 1000; now < 600_000; now += 1000) {
+    d = step(state, now, 1.1);
+    state = d.state;
+    recycles += d.actions.filter((a) => a.type === 'recycle').length;
+  }
+  t.true(recycles <= 16, `${recycles} recycles in ten minutes (887 before this rule)`);
+  t.is(state.recycleBackoffMs, 40_000);
+
+  // One that helped brings the wait back to its minimum.
+  const helped = step({ ...state, recycleCheck: { beforeBytes: 1.1 * cfg.budgetBytes, expectedBytes: 200 * MB, at: 0 } }, 700_000, 0.8);
+  t.like(helped.actions.find((a) => a.type === 'recycle-result'), { helped: true, backoffMs: 10_000 });
 });

@@ -1,7 +1,7 @@
 import type { BatchResult } from '../workers/batch-result.js';
 import { estimateTokens, planBatches } from './planner.js';
 import type { RuntimeLimits } from './runtime-limits.js';
-import type { BatchScheduler } from './scheduler.js';
+import { InsufficientMemoryError, type BatchScheduler } from './scheduler.js';
 
 /** Consecutive chunks of a request, embedded: rows `offset … offset + count - 1` in request order. */
 export interface EmbeddedRows {
@@ -76,6 +76,8 @@ export async function runRows(
         result = await scheduler.submit(options.owner, indices.map((i) => texts[offset + i]!), signal);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
+        // Not a worker's failure: the budget cannot hold it, and the client is told so as it is.
+        if (error instanceof InsufficientMemoryError) throw error;
         throw new BatchFailedError(first + b, first + plan.length, { cause: error });
       }
       indices.forEach((target, row) => {

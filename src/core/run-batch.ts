@@ -3,11 +3,13 @@ import type { BatchResult } from '../workers/batch-result.js';
 
 /**
  * Runs one batch of texts on a worker: the one type the scheduler, its wrappers and the pool share.
- * It takes no AbortSignal on purpose: a worker terminated inside onnxruntime aborts the whole process
- * at exit, so a batch that has started always runs to the end; only batches still queued are
- * withdrawn (by the scheduler).
+ * `maxRows`, when given, is the most rows that may run at once (what the memory headroom allows):
+ * the batch then runs in pieces of that many, one after another, and comes back whole. It takes no
+ * AbortSignal on purpose: a worker terminated inside onnxruntime aborts the whole process at exit,
+ * so a batch that has started always runs to the end; only batches still queued are withdrawn (by
+ * the scheduler).
  */
-export type RunBatch<T = BatchResult> = (texts: string[]) => Promise<T>;
+export type RunBatch<T = BatchResult> = (texts: string[], maxRows?: number) => Promise<T>;
 
 /**
  * A batch whose worker threw or died is run once more before the request fails: Piscina has already
@@ -16,12 +18,12 @@ export type RunBatch<T = BatchResult> = (texts: string[]) => Promise<T>;
  * has gone is retried too (it is already running; its result is then ignored).
  */
 export function retryOnce<T>(run: RunBatch<T>, logger: Pick<Logger, 'warn'>): RunBatch<T> {
-  return async (texts) => {
+  return async (texts, maxRows) => {
     try {
-      return await run(texts);
+      return await run(texts, maxRows);
     } catch (error) {
       logger.warn({ err: error, chunks: texts.length }, 'batch failed on a worker; retrying once');
-      return run(texts);
+      return run(texts, maxRows);
     }
   };
 }
@@ -33,10 +35,10 @@ export interface BatchObserver {
 
 /** Wraps a batch runner so every batch is reported to `observer`, counted and timed. */
 export function observeBatches(run: RunBatch, observer: BatchObserver): RunBatch {
-  return async (texts) => {
+  return async (texts, maxRows) => {
     const started = performance.now();
     try {
-      const result = await run(texts);
+      const result = await run(texts, maxRows);
       let tokens = 0;
       for (const t of result.tokens) tokens += t;
       observer.batchDone('ok', (performance.now() - started) / 1000, texts.length, tokens);

@@ -54,6 +54,11 @@ export class RuntimeLimits extends EventEmitter<{ change: [] }> {
     this.#paused = value;
     this.emit('change');
   }
+
+  /** Memory readings changed (a sample was taken): batches waiting for headroom are looked at again. */
+  recheck(): void {
+    this.emit('change');
+  }
 }
 
 export function clamp(value: number, min: number, max: number): number {

@@ -18,9 +18,38 @@ export class QueueFullError extends Error {
   }
 }
 
+/**
+ * A batch that can never fit the memory budget, not even one row on a fresh worker: its request
+ * fails with this (507 insufficient_memory), the process does not.
+ */
+export class InsufficientMemoryError extends Error {
+  override name = 'InsufficientMemoryError';
+  readonly code = 'insufficient_memory';
+}
+
+/** What the gate lets a batch do now; see DispatchGate. */
+export interface Grant {
+  /** Rows that may run at once: all of the batch, fewer (it runs in pieces of that many), 0 (wait), -1 (never). */
+  rows: number;
+  /** Called when the batch has finished, whatever the outcome: its reservation ends. */
+  release: () => void;
+  /** Why it can never fit, with the numbers, when `rows` is -1. */
+  reason?: string;
+}
+
+/**
+ * Asked before every batch starts, so no batch starts that the memory budget cannot hold
+ * (supervisor/headroom-gate.ts). Absent, every batch may start.
+ */
+export interface DispatchGate {
+  acquire(texts: readonly string[]): Grant;
+}
+
 export interface SchedulerOptions {
   /** Most chunks allowed to wait for a worker (admission control); unbounded when omitted. */
   maxQueuedChunks?: number;
+  /** Memory headroom check before each batch starts. */
+  gate?: DispatchGate;
 }
 
 interface Job<T> {
@@ -49,11 +78,13 @@ export class BatchScheduler<T> {
   #cancelledChunks = 0;
   #inFlight = 0;
   readonly #maxQueuedChunks: number;
+  readonly #gate: DispatchGate | undefined;
 
   constructor(run: RunBatch<T>, limits: RuntimeLimits, options: SchedulerOptions = {}) {
     this.#run = run;
     this.#limits = limits;
     this.#maxQueuedChunks = options.maxQueuedChunks ?? Number.POSITIVE_INFINITY;
+    this.#gate = options.gate;
     limits.on('change', () => this.#pump());
   }
 
@@ -121,10 +152,26 @@ export class BatchScheduler<T> {
     this.#notifyIdle();
   }
 
-  #next(): Job<T> | undefined {
-    const first = this.#queues.entries().next();
-    if (first.done) return undefined;
-    const [owner, queue] = first.value;
+  /**
+   * The next batch that may start, in the requests' round-robin order, with what the gate grants it.
+   * A request whose next batch must wait for memory keeps its turn while a later request's batch
+   * that fits goes ahead: a one-chunk request is not held up by a giant batch waiting for headroom.
+   * A batch that can never fit is failed here.
+   */
+  #next(): { job: Job<T>; grant: Grant } | undefined {
+    for (const [owner, queue] of this.#queues) {
+      const grant = this.#gate?.acquire(queue[0]!.texts) ?? { rows: queue[0]!.texts.length, release: () => undefined };
+      if (grant.rows === 0) continue;
+      const job = this.#take(owner, queue);
+      if (grant.rows > 0) return { job, grant };
+      job.reject(new InsufficientMemoryError(grant.reason ?? 'this batch cannot fit the memory budget'));
+      this.#notifyIdle();
+      return this.#next();
+    }
+    return undefined;
+  }
+
+  #take(owner: object, queue: Job<T>[]): Job<T> {
     const job = queue.shift()!;
     job.signal?.removeEventListener('abort', job.onAbort);
     // Move this request to the back of the line; drop it once it has nothing left waiting.
@@ -137,15 +184,17 @@ export class BatchScheduler<T> {
 
   #pump(): void {
     while (!this.#limits.paused && this.#inFlight < this.#limits.concurrency) {
-      const job = this.#next();
-      if (!job) return;
+      const next = this.#next();
+      if (!next) return;
+      const { job, grant } = next;
       this.#inFlight++;
       // A running batch is not cancelled, only waiting ones are: onnxruntime-node aborts the whole
       // process at exit (SIGABRT) once a worker thread has been terminated mid-inference, and one
       // batch is short. So the pool never sees the request's signal.
-      this.#run(job.texts)
+      this.#run(job.texts, grant.rows < job.texts.length ? grant.rows : undefined)
         .then(job.resolve, job.reject)
         .finally(() => {
+          grant.release();
           this.#inFlight--;
           this.#pump();
           this.#notifyIdle();

@@ -42,3 +42,15 @@ export const BATCH_MEMORY = { perRow: 256 * 1024, perToken: 24 * 1024, perAttent
 export function batchMemoryBytes(rows: number, padded: number): number {
   return Math.ceil(rows * (BATCH_MEMORY.perRow + padded * (BATCH_MEMORY.perToken + BATCH_MEMORY.perAttentionCell * padded)));
 }
+
+/**
+ * The most memory any batch the planner may form can cost: at most `batchSize` rows, and rows ×
+ * padded length within `maxBatchTokens` (a single row may exceed it). With the quadratic attention
+ * term, full-length rows (`maxSeqLength`: EMBEDDING_MAX_SEQ_LENGTH) are the worst per token, so that
+ * is the shape that bounds it.
+ */
+export function largestBatchBytes(batchSize: number, maxBatchTokens: number, maxSeqLength = MAX_SEQ_LENGTH): number {
+  const fullRows = Math.max(1, Math.min(batchSize, Math.floor(maxBatchTokens / maxSeqLength)));
+  const shortest = Math.max(1, Math.min(maxSeqLength, Math.floor(maxBatchTokens / batchSize)));
+  return Math.max(batchMemoryBytes(fullRows, maxSeqLength), batchMemoryBytes(batchSize, shortest));
+}

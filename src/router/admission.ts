@@ -1,16 +1,47 @@
 import type { RequestHandler } from 'express';
 import { ApiError } from './errors.js';
 
+/** The memory supervisor's verdict on a request, by its body's size (supervisor/headroom.ts, admitRequest). */
+export type AdmissionVerdict = { admit: true } | { admit: false; why: 'not-now' | 'never'; needBytes: number; roomBytes: number };
+
+export interface MemoryAdmission {
+  /** Memory is over budget at the floor: new work is refused unless it is small enough (admitRequest). */
+  refusing: boolean;
+  retryAfterSeconds: number;
+  /** Admission by cost; without it, every request is refused while `refusing`. */
+  admitRequest?(bodyBytes: number | undefined): AdmissionVerdict;
+}
+
+const mb = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MB`;
+
 /**
- * Refuses new work while the supervisor says memory is over budget at the floor: 503 with
- * Retry-After and a JSON error. Mounted before the body parser, so a refused request costs no
- * memory for its body. Requests already accepted are not affected.
+ * Refuses what the memory budget cannot take, before the body is read (so a refused request costs
+ * no memory for its body): a body that could never fit above the service's idle footprint gets 507
+ * `insufficient_memory` at once, saying what it needs and what to do; while memory is over budget
+ * at the floor, a request that needs more than the headroom (or a little, for small requests) gets
+ * 503 `memory_pressure` with Retry-After. Requests already accepted are not affected.
  */
-export function refuseUnderMemoryPressure(supervisor: { refusing: boolean; retryAfterSeconds: number } | undefined): RequestHandler {
-  return (_req, _res, next) => {
-    if (!supervisor?.refusing) return next();
+export function refuseUnderMemoryPressure(supervisor: MemoryAdmission | undefined): RequestHandler {
+  return (req, _res, next) => {
+    if (!supervisor) return next();
+    const length = Number(req.headers['content-length']);
+    const verdict: AdmissionVerdict = supervisor.admitRequest
+      ? supervisor.admitRequest(Number.isFinite(length) ? length : undefined)
+      : supervisor.refusing
+        ? { admit: false, why: 'not-now', needBytes: 0, roomBytes: 0 }
+        : { admit: true };
+    if (verdict.admit) return next();
+    if (verdict.why === 'never') {
+      return next(
+        new ApiError(
+          'insufficient_memory',
+          `this request needs about ${mb(verdict.needBytes)} of memory to parse and embed, and the memory budget leaves ${mb(verdict.roomBytes)} above the ` +
+            "service's idle footprint: send it as smaller requests, stream the response (Accept: application/x-ndjson) in smaller bodies, or raise the memory limit",
+        ),
+      );
+    }
     next(
-      new ApiError('memory_pressure', 'memory is over budget; requests already accepted are finishing. Retry later.', {
+      new ApiError('memory_pressure', 'memory is over budget; requests already accepted are finishing, and small requests are still taken. Retry later.', {
         retryAfterS: supervisor.retryAfterSeconds,
       }),
     );

@@ -41,6 +41,10 @@ export const ERRORS = {
   headers_too_large: { status: 431, description: 'request headers over Node’s 16 KB limit; sent before routing, without X-Request-Id, and the connection closes' },
   internal_error: { status: 500, description: 'an unexpected failure; details go to the log, never to the client' },
   batch_failed: { status: 500, description: 'a batch failed on two workers; no partial result is returned' },
+  insufficient_memory: {
+    status: 507,
+    description: 'the request (its body, or one of its chunks) needs more memory than the budget can ever give; the message says how much and what to change',
+  },
   model_loading: { status: 503, retryAfterS: 2, rejectedReason: 'loading', description: 'the model is still loading' },
   overloaded: { status: 503, retryAfterS: 1, rejectedReason: 'queue_full', description: 'the queue is full (EMBEDDING_MAX_QUEUED_CHUNKS)' },
   memory_pressure: {
@@ -77,6 +81,7 @@ const COMMON_POST: readonly ErrorCode[] = [
   'headers_too_large',
   'internal_error',
   'batch_failed',
+  'insufficient_memory',
   'model_loading',
   'overloaded',
   'memory_pressure',

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { BatchFailedError } from '../core/batch-runner.js';
-import { QueueFullError } from '../core/scheduler.js';
+import { InsufficientMemoryError, QueueFullError } from '../core/scheduler.js';
 import { ERRORS, errorHeaders, type ErrorCode } from './error-table.js';
 
 /** An error whose code and message are safe to show the client; its status and headers come from the error table. */
@@ -62,6 +62,7 @@ const requestLog = (req: Request, logger: Logger): Logger => (req as { log?: Log
 export function toApiError(err: unknown, log: Logger, maxBodyBytes: number): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof QueueFullError) return new ApiError(err.code, `the service is at capacity: ${err.message}; retry later`);
+  if (err instanceof InsufficientMemoryError) return new ApiError(err.code, `the request cannot fit the memory budget: ${err.message}`);
   if (err instanceof BatchFailedError) {
     // Already retried once on another worker (core/run-batch.ts); the cause stays in the log, not the answer.
     log.error({ err }, 'batch failed after a retry');

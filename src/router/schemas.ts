@@ -144,8 +144,20 @@ export const SupervisorState = z
       }),
     ),
     recycles: z.number().int().describe('Workers replaced so far'),
+    recycle_freed_bytes: z.number().int().describe('Memory the pressure recycles freed so far, from the readings before and after each'),
+    recycle_backoff_ms: z.number().int().describe('How long the next pressure recycle must wait after the last; doubles while recycles free nothing'),
     adjustments: z.number().int().describe('Supervisor actions so far'),
     sample_interval_ms: z.number().int(),
+    headroom: z
+      .object({
+        headroom_bytes: z.number().int().describe('Budget left for new batches: budget less memory in use and memory reserved by started batches'),
+        committed_bytes: z.number().int().describe('Predicted growth of batches started but not yet seen in a memory reading'),
+        max_rows_at_full_length: z.number().int().describe('Full-length rows one batch may hold right now (the effective cap; larger batches run in pieces)'),
+        memory_waits: z.number().int().describe('Times a batch was held back for memory so far'),
+        refused_batches: z.number().int().describe('Batches failed because even one chunk could never fit the budget'),
+      })
+      .optional()
+      .describe('The dispatch check: no batch starts that the memory budget cannot hold'),
   })
   .meta({ id: 'SupervisorState' });
 

@@ -2,11 +2,11 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { RuntimeLimits } from '../core/runtime-limits.js';
-import { MAX_SEQ_LENGTH } from '../model/spec.js';
-import { ARENA_BYTES_PER_TOKEN } from '../workers/pool.js';
+import { largestBatchBytes, MAX_SEQ_LENGTH } from '../model/spec.js';
 import { resolveBudget } from './budget.js';
 import { cgroupAtRoot, findOwnCgroup, readCgroupMemory } from './cgroup.js';
 import type { PolicyConfig } from './policy.js';
+import { HeadroomGate } from './headroom-gate.js';
 import { createSystemSampler, type Sampler } from './sample.js';
 import { MemorySupervisor, type SupervisedPool } from './loop.js';
 
@@ -20,6 +20,9 @@ export const LOW_WATER = 0.75;
 export const GROW_AFTER_SAMPLES = 3;
 /** Idle this long above the low-water mark, workers that ran work are recycled to free their arenas. */
 export const RECLAIM_AFTER_IDLE_MS = 2000;
+/** Pressure recycles at least 10 s apart, backing off to 5 minutes while they free nothing. */
+export const RECYCLE_MIN_INTERVAL_MS = 10_000;
+export const RECYCLE_MAX_BACKOFF_MS = 300_000;
 
 export type SupervisorConfig = Pick<
   Config,
@@ -67,15 +70,18 @@ export async function createSupervisor(
     recycleAfterTasks: config.workerMaxTasks,
     recycleAboveBytes: config.workerMaxMb * 1024 * 1024,
     reclaimAfterIdleMs: RECLAIM_AFTER_IDLE_MS,
-    // A batch holds at most batchSize full-length chunks and at most about maxBatchTokens padded tokens, but one chunk
-    // longer than the token budget runs alone (EMBEDDING_MAX_SEQ_LENGTH 512 against the default budget of 256).
-    arenaBytesFor: (batchSize) => Math.max(seq, Math.min(batchSize * seq, config.maxBatchTokens)) * ARENA_BYTES_PER_TOKEN,
+    recycleMinIntervalMs: RECYCLE_MIN_INTERVAL_MS,
+    recycleMaxBackoffMs: RECYCLE_MAX_BACKOFF_MS,
+    // The worst batch the planner may form under both caps, by the batch memory model, with rows as long as
+    // EMBEDDING_MAX_SEQ_LENGTH allows (a 512-token row costs more than twice a 256-token one: attention is quadratic).
+    arenaBytesFor: (batchSize) => largestBatchBytes(batchSize, config.maxBatchTokens, seq),
   };
   return new MemorySupervisor({
     policy,
     budget,
     rebudget: budgetFor,
     cgroup,
+    gate: new HeadroomGate({ budgetBytes: budget.budgetBytes, usedBytes: process.memoryUsage.rss(), pool: deps.pool, maxSeqLength: seq }),
     sampleIntervalMs: config.memorySampleMs,
     sampler: deps.sampler ?? createSystemSampler({ cgroup: location }),
     limits: deps.limits,

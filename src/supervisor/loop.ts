@@ -6,6 +6,8 @@ import type { MemoryBudget } from './budget.js';
 import { decide, initialState, type Action, type PolicyConfig, type PolicyState } from './policy.js';
 import { memoryInUse, type MemorySample, type Sampler } from './sample.js';
 import type { CgroupMemory } from './cgroup.js';
+import type { HeadroomGate, HeadroomReport } from './headroom-gate.js';
+import { admitRequest } from './headroom.js';
 
 /** What the supervisor needs from the worker pool. */
 export interface SupervisedPool {
@@ -24,6 +26,8 @@ export interface SupervisorOptions {
   rebudget?: (cgroup: CgroupMemory) => MemoryBudget;
   /** The cgroup reading the budget was first set from, for the start-up log and /health before the first sample. */
   cgroup?: CgroupMemory;
+  /** Holds back batches the budget cannot take (issue 19); told every reading. */
+  gate?: HeadroomGate;
   sampleIntervalMs: number;
   sampler: Sampler;
   limits: RuntimeLimits;
@@ -61,8 +65,14 @@ export interface SupervisorReport {
   refusing: boolean;
   workers: Array<{ id: number; state: WorkerSnapshot['state']; busy: boolean; tasks: number; estimated_bytes: number }>;
   recycles: number;
+  /** Memory the pressure recycles freed so far, from the readings before and after each. */
+  recycle_freed_bytes: number;
+  /** How long the next pressure recycle must wait after the last (it doubles while recycles free nothing). */
+  recycle_backoff_ms: number;
   adjustments: number;
   sample_interval_ms: number;
+  /** The dispatch check: headroom left, memory reserved by started batches, the largest full-length batch that fits now. */
+  headroom?: HeadroomReport;
 }
 
 /**
@@ -81,6 +91,10 @@ export class MemorySupervisor {
   #ratio = 0;
   #peakRss = 0;
   #adjustments = 0;
+  /** RSS once the workers were loaded, before any work: the footprint admission by cost counts from. */
+  #idleBytes = process.memoryUsage.rss();
+  /** Memory the pressure recycles freed, by the readings before and after each (for /metrics). */
+  #recycleFreedBytes = 0;
   #timer: NodeJS.Timeout | undefined;
   #ticking = false;
   #recycling: Promise<void> | undefined;
@@ -116,7 +130,16 @@ export class MemorySupervisor {
         (cgroup?.path ? `, cgroup v${cgroup.version} ${cgroup.path}` : ', no memory cgroup seen'),
     );
     const idle = process.memoryUsage.rss();
-    if (idle >= budget.budgetBytes * policy.lowWater) {
+    this.#idleBytes = idle;
+    const floorBatch = policy.arenaBytesFor(policy.minBatchSize);
+    if (idle + floorBatch > budget.budgetBytes) {
+      this.#options.logger.error(
+        { supervisor: 'budget-too-small', rss_bytes: idle, floor_batch_bytes: floorBatch, budget_bytes: budget.budgetBytes },
+        `memory supervisor: the idle footprint (${mb(idle)}) plus one batch at the floor (${mb(floorBatch)}: EMBEDDING_MIN_BATCH_SIZE rows within ` +
+          `EMBEDDING_MAX_BATCH_TOKENS) exceeds the ${mb(budget.budgetBytes)} budget by ${mb(idle + floorBatch - budget.budgetBytes)}; batches will run ` +
+          'in smaller pieces or wait. Fix: raise the memory limit or EMBEDDING_MAX_MEMORY_PERCENT/EMBEDDING_MAX_MEMORY_MB, lower EMBEDDING_WORKERS, or lower EMBEDDING_MIN_BATCH_SIZE',
+      );
+    } else if (idle >= budget.budgetBytes * policy.lowWater) {
       this.#options.logger.warn(
         { supervisor: 'budget-tight', rss_bytes: idle, budget_bytes: budget.budgetBytes },
         `memory supervisor: the idle footprint (${mb(idle)}) leaves little or no room in the ${mb(budget.budgetBytes)} budget; expect small batches, waits and 503s`,
@@ -127,6 +150,22 @@ export class MemorySupervisor {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** Admission by cost (headroom.ts, admitRequest): the router asks it for each request before reading its body. */
+  admitRequest(bodyBytes: number | undefined): ReturnType<typeof admitRequest> {
+    return admitRequest({
+      bodyBytes,
+      refusing: this.#state.refusing,
+      headroomBytes: this.#options.gate?.report().headroom_bytes ?? 0,
+      budgetBytes: this.#budget.budgetBytes,
+      idleBytes: this.#idleBytes,
+    });
+  }
+
+  /** The dispatch check the scheduler asks before each batch, when there is one. */
+  get gate(): HeadroomGate | undefined {
+    return this.#options.gate;
   }
 
   /** New requests should be answered 503 (memory over budget at the floor for too long). */
@@ -148,10 +187,16 @@ export class MemorySupervisor {
     if (this.#ticking) return [];
     this.#ticking = true;
     try {
+      const takenAt = this.#options.gate?.now();
       const sample = await this.#options.sampler();
       this.#last = sample;
       this.#peakRss = Math.max(this.#peakRss, sample.rssBytes);
       this.#follow(sample);
+      if (takenAt !== undefined) {
+        this.#options.gate!.sampled(memoryInUse(sample), this.#budget.budgetBytes, takenAt);
+        // Batches held back for headroom are looked at again with the new reading.
+        this.#options.limits.recheck();
+      }
       const { pool } = this.#options;
       const decision = decide(this.#state, { now: this.#now(), usedBytes: memoryInUse(sample), workers: pool.snapshot(), idleMs: pool.idleForMs() }, this.#policy);
       this.#state = decision.state;
@@ -225,6 +270,14 @@ export class MemorySupervisor {
       case 'admit':
         logger.info(numbers, 'memory supervisor: accepting new requests again');
         break;
+      case 'recycle-result':
+        if (action.freedBytes > 0) this.#recycleFreedBytes += action.freedBytes;
+        (action.helped ? logger.info : logger.warn).call(
+          logger,
+          { ...numbers, freed_bytes: action.freedBytes, helped: action.helped, backoff_ms: action.backoffMs },
+          `memory supervisor: ${action.reason}`,
+        );
+        break;
       case 'recycle': {
         if (this.#recycling) break;
         const started = this.#now();
@@ -282,8 +335,11 @@ export class MemorySupervisor {
       refusing: this.#state.refusing,
       workers: pool.snapshot().map((w) => ({ id: w.id, state: w.state, busy: w.busy, tasks: w.tasks, estimated_bytes: w.estimatedBytes })),
       recycles: pool.recycles,
+      recycle_freed_bytes: this.#recycleFreedBytes,
+      recycle_backoff_ms: this.#state.recycleBackoffMs,
       adjustments: this.#adjustments,
       sample_interval_ms: this.#options.sampleIntervalMs,
+      ...(this.#options.gate ? { headroom: this.#options.gate.report() } : {}),
     };
   }
 }
@@ -297,10 +353,12 @@ export function supervisorGauges(report: SupervisorReport): SupervisorGauges {
     concurrency: report.concurrency,
     workers: report.workers.length,
     recycles: report.recycles,
+    recycleFreedBytes: report.recycle_freed_bytes,
     rssBytes: report.rss_bytes,
     budgetBytes: report.budget_bytes,
     usageRatio: report.usage_ratio,
     pressure: PRESSURE_LEVELS[report.pressure],
+    ...(report.headroom ? { headroomBytes: report.headroom.headroom_bytes, maxRowsAtFullLength: report.headroom.max_rows_at_full_length } : {}),
   };
 }
 

@@ -42,7 +42,19 @@ export interface PolicyConfig {
   reclaimAfterIdleMs: number;
   /** Estimated bytes a worker's ONNX arena needs for one batch of `batchSize` full-length chunks. */
   arenaBytesFor: (batchSize: number) => number;
+  /**
+   * Pressure recycles are at least this far apart; after one that did not free what it was expected
+   * to, the gap doubles (up to `recycleMaxBackoffMs`), and one that helped brings it back here.
+   */
+  recycleMinIntervalMs: number;
+  recycleMaxBackoffMs: number;
 }
+
+/**
+ * A pressure recycle must be expected to free at least this much: a worker's arena over what the
+ * current batch size needs. Below it, reloading the model costs more than it could win.
+ */
+export const MIN_RECYCLE_GAIN_BYTES = 32 * 1024 * 1024;
 
 export interface WorkerView {
   id: number;
@@ -50,6 +62,8 @@ export interface WorkerView {
   tasks: number;
   /** Estimated footprint: its isolate's heap and external memory plus its ONNX arena's high-water mark. */
   estimatedBytes: number;
+  /** Its ONNX arena's high-water mark alone (the batch memory model's figure for its largest batch). */
+  arenaBytes: number;
   state: 'starting' | 'ready' | 'recycling';
 }
 
@@ -62,6 +76,11 @@ export interface PolicyState {
   /** New requests are answered 503. */
   refusing: boolean;
   calmSamples: number;
+  /** No pressure recycle before this time (the backoff). */
+  recycleAfter: number;
+  recycleBackoffMs: number;
+  /** A pressure recycle whose effect is still to be checked: usage before it and what it was expected to free. */
+  recycleCheck: { beforeBytes: number; expectedBytes: number; at: number } | null;
 }
 
 export interface PolicyInput {
@@ -79,7 +98,8 @@ export type Action =
   | { type: 'resume'; reason: string }
   | { type: 'refuse'; reason: string }
   | { type: 'admit'; reason: string }
-  | { type: 'recycle'; worker: number; cause: 'tasks' | 'size' | 'pressure' | 'idle'; reason: string };
+  | { type: 'recycle'; worker: number; cause: 'tasks' | 'size' | 'pressure' | 'idle'; reason: string }
+  | { type: 'recycle-result'; freedBytes: number; helped: boolean; backoffMs: number; reason: string };
 
 export interface Decision {
   state: PolicyState;
@@ -95,6 +115,9 @@ export function initialState(config: PolicyConfig): PolicyState {
     pausedSince: null,
     refusing: false,
     calmSamples: 0,
+    recycleAfter: 0,
+    recycleBackoffMs: config.recycleMinIntervalMs,
+    recycleCheck: null,
   };
 }
 
@@ -151,9 +174,36 @@ export function decide(previous: PolicyState, input: PolicyInput, config: Policy
     }
   }
 
+  const checked = checkRecycle(state, input, config);
+  if (checked) actions.push(checked);
   const recycle = pickRecycle(state, input, config, level);
   if (recycle) actions.push(recycle);
   return { state, actions, ratio };
+}
+
+/**
+ * Once a pressure recycle is over (every worker ready again), did it free what was expected? If it
+ * freed less than a quarter of it, the next pressure recycle waits twice as long; if it helped, the
+ * wait is back at its minimum. So a budget that a fresh worker cannot beat gets a few recycles, not
+ * a storm.
+ */
+function checkRecycle(state: PolicyState, input: PolicyInput, config: PolicyConfig): Action | undefined {
+  const check = state.recycleCheck;
+  if (!check || input.now <= check.at || input.workers.some((w) => w.state !== 'ready')) return undefined;
+  const freed = check.beforeBytes - input.usedBytes;
+  const helped = freed >= check.expectedBytes / 4;
+  state.recycleBackoffMs = helped ? config.recycleMinIntervalMs : Math.min(config.recycleMaxBackoffMs, state.recycleBackoffMs * 2);
+  state.recycleAfter = input.now + state.recycleBackoffMs;
+  state.recycleCheck = null;
+  return {
+    type: 'recycle-result',
+    freedBytes: freed,
+    helped,
+    backoffMs: state.recycleBackoffMs,
+    reason: helped
+      ? `the recycle freed ${mb(freed)} (expected ${mb(check.expectedBytes)})`
+      : `the recycle freed ${mb(freed)} of the ${mb(check.expectedBytes)} expected: the next pressure recycle waits ${Math.round(state.recycleBackoffMs / 1000)} s`,
+  };
 }
 
 /** One shrink step in the documented order; returns true when already at the floor. */
@@ -188,8 +238,10 @@ function grow(state: PolicyState, config: PolicyConfig, usage: string, actions: 
 
 /**
  * At most one worker is recycled at a time (the pool drains it first, so nothing in flight is lost).
- * By task count and by size at any level; under pressure, also the largest worker whose arena is
- * more than twice what the current batch size needs, since shrinking batches frees no arena memory.
+ * By task count and by size at any level; under pressure, also the worker with the largest arena
+ * when that arena is more than twice what the current batch size needs and a fresh worker would free
+ * at least MIN_RECYCLE_GAIN_BYTES (shrinking batches frees no arena memory), no sooner than the
+ * backoff allows (checkRecycle).
  * And when the pool has been idle for a while but usage still sits above the low-water mark, each
  * worker that has run work since it started: an arena never shrinks, so without this an idle server
  * can stay in the hold band, its limits never growing back, for as long as nobody sends anything.
@@ -208,12 +260,22 @@ function pickRecycle(state: PolicyState, input: PolicyInput, config: PolicyConfi
     return { type: 'recycle', worker: largest.id, cause: 'size', reason: `worker ${largest.id} is about ${mb(largest.estimatedBytes)} (limit ${mb(config.recycleAboveBytes)})` };
   }
   const needed = config.arenaBytesFor(state.batchSize);
-  if ((level === 'high' || level === 'critical') && largest.estimatedBytes > 2 * needed) {
+  const biggestArena = [...input.workers].sort((a, b) => b.arenaBytes - a.arenaBytes)[0]!;
+  const gain = biggestArena.arenaBytes - needed;
+  if (
+    (level === 'high' || level === 'critical') &&
+    biggestArena.arenaBytes > 2 * needed &&
+    gain >= MIN_RECYCLE_GAIN_BYTES &&
+    input.now >= state.recycleAfter &&
+    state.recycleCheck === null
+  ) {
+    state.recycleCheck = { beforeBytes: input.usedBytes, expectedBytes: gain, at: input.now };
+    state.recycleAfter = input.now + state.recycleBackoffMs;
     return {
       type: 'recycle',
-      worker: largest.id,
+      worker: biggestArena.id,
       cause: 'pressure',
-      reason: `under pressure, worker ${largest.id} holds about ${mb(largest.estimatedBytes)}, more than twice the ${mb(needed)} batch size ${state.batchSize} needs`,
+      reason: `under pressure, worker ${biggestArena.id}'s arena holds about ${mb(biggestArena.arenaBytes)}, more than twice the ${mb(needed)} batch size ${state.batchSize} needs: a fresh one should free about ${mb(gain)}`,
     };
   }
   const used = bySize.find((w) => w.tasks > 0);

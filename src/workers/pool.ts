@@ -6,13 +6,6 @@ export interface PoolOptions extends WorkerSettings {
   workers: number;
 }
 
-/**
- * Bytes of ONNX Runtime arena per token of a batch (batch size × padded length), measured for
- * all-MiniLM-L6-v2 fp32 with one intra-op thread: 64 × 256 tokens grow a session by about 660 MB,
- * 8 × 256 by about 80 MB. The arena keeps its high-water mark until the session is dropped.
- */
-export const ARENA_BYTES_PER_TOKEN = 40 * 1024;
-
 export interface WorkerSnapshot {
   id: number;
   state: 'starting' | 'ready' | 'recycling';
@@ -20,6 +13,8 @@ export interface WorkerSnapshot {
   tasks: number;
   /** Heap and external memory of the worker's isolate plus its arena estimate. */
   estimatedBytes: number;
+  /** What its ONNX session holds for the largest batch it has run (the batch memory model, model/spec.ts). */
+  arenaBytes: number;
   peakBatchTokens: number;
 }
 
@@ -111,15 +106,16 @@ export class EmbeddingPool {
 
   snapshot(): WorkerSnapshot[] {
     return this.#slots.map((slot) => {
-      const peak = slot.stats?.peakBatchTokens ?? 0;
+      const arena = slot.stats?.arenaBytes ?? 0;
       const isolate = slot.stats ? slot.stats.heapUsed + slot.stats.external : 0;
       return {
         id: slot.id,
         state: slot.state,
         busy: slot.busy,
         tasks: slot.tasks,
-        estimatedBytes: isolate + peak * ARENA_BYTES_PER_TOKEN,
-        peakBatchTokens: peak,
+        estimatedBytes: isolate + arena,
+        arenaBytes: arena,
+        peakBatchTokens: slot.stats?.peakBatchTokens ?? 0,
       };
     });
   }
@@ -160,12 +156,13 @@ export class EmbeddingPool {
    * batch size goes to the workers in pieces of the new size, one after another in the same
    * scheduler slot, and comes back as one result in the original order.
    */
-  async runWithin(limits: { readonly batchSize: number }, texts: string[]): Promise<BatchResult> {
-    if (texts.length <= limits.batchSize) return this.run(texts);
+  async runWithin(limits: { readonly batchSize: number }, texts: string[], maxRows = Number.POSITIVE_INFINITY): Promise<BatchResult> {
+    const pieceRows = Math.max(1, Math.min(limits.batchSize, maxRows));
+    if (texts.length <= pieceRows) return this.run(texts);
     const dims = this.#settings.dims;
     const parts: BatchResult[] = [];
     for (let start = 0; start < texts.length; ) {
-      const size = Math.max(1, limits.batchSize);
+      const size = Math.max(1, Math.min(limits.batchSize, maxRows));
       parts.push(await this.run(texts.slice(start, start + size)));
       start += size;
     }

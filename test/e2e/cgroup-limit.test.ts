@@ -70,3 +70,41 @@ test('inside a child cgroup with a real 1 GiB limit, the budget is 70% of it, an
   t.is((await server.stop()) ?? 0, 0);
   t.is(cgroup.stats().oomKills ?? 0, 0);
 });
+
+test('under a real 700 MiB limit with EMBEDDING_MAX_BATCH_TOKENS=16384, no batch starts that the budget cannot hold: no OOM kill, every chunk back once', async (t) => {
+  const cgroup = await createChildCgroup(`doctown-embed-test-big-${process.pid}`);
+  if (typeof cgroup === 'string') {
+    t.fail(`no real kernel limit could be set up here: ${cgroup}`);
+    return;
+  }
+  t.teardown(() => cgroup.remove());
+  cgroup.setLimit(700 * MiB);
+  // The setting issue 19 found killed in a second: two workers each starting a 64 × 256 batch (about 1 GB each).
+  const server = await startServer({ EMBEDDING_MAX_BATCH_SIZE: '64', EMBEDDING_MAX_BATCH_TOKENS: '16384', EMBEDDING_CGROUP_ROOT: '' }, { wrap: cgroup.wrap });
+  t.teardown(() => server.stop());
+  await server.waitReady();
+  // Every chunk far past 256 word pieces, so every row is full length: the most expensive shape there is.
+  const chunks = Array.from({ length: 96 }, (_, i) => ({ chunk_id: `c${i}`, content: `function f${i}(a, b) { return a * ${i} + b; } `.repeat(40) }));
+  const requests = [0, 1].map(async (r) => {
+    const res = await fetch(`${server.url}/embed`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ batch_id: `big-${r}`, chunks }),
+    });
+    return { status: res.status, body: (await res.json()) as { embeddings?: Array<{ chunk_id: string; embedding: number[]; truncated: boolean }> } };
+  });
+  for (const { status, body } of await Promise.all(requests)) {
+    t.is(status, 200);
+    t.deepEqual(
+      body.embeddings?.map((e) => e.chunk_id),
+      chunks.map((c) => c.chunk_id),
+    );
+    t.true(body.embeddings!.every((e) => e.embedding.length === 384 && e.truncated));
+  }
+  const report = (await health(server.url)).supervisor as unknown as { headroom?: { max_rows_at_full_length: number; memory_waits: number } };
+  t.true(report.headroom !== undefined && report.headroom.max_rows_at_full_length < 64, `effective cap ${report.headroom?.max_rows_at_full_length} full-length rows`);
+  t.is((await server.stop()) ?? 0, 0);
+  const kernel = cgroup.stats();
+  t.is(kernel.oomKills ?? 0, 0, 'the kernel killed nothing');
+  t.log(`kernel peak ${Math.round((kernel.peakBytes ?? 0) / MiB)} MiB of 700, failcnt ${kernel.failcnt}; memory waits ${report.headroom?.memory_waits}`);
+});

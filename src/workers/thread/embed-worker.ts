@@ -7,6 +7,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { move, workerData } from 'piscina';
+import { batchMemoryBytes } from '../../model/spec.js';
 import { Inference } from './inference.js';
 import { maybeInjectFault, type FaultSettings } from './fault-injection.js';
 
@@ -29,8 +30,10 @@ export interface EmbedTask {
 export interface WorkerStats {
   kind: 'worker-stats';
   tasks: number;
-  /** Largest batch so far in tokens (batch size × padded length): what the ONNX arena has grown to hold. */
+  /** Largest batch so far in tokens (batch size × padded length). */
   peakBatchTokens: number;
+  /** What the session holds for the largest batch so far, by the batch memory model (model/spec.ts): its arena's high-water mark. */
+  arenaBytes: number;
   /** This worker's V8 heap and external (ArrayBuffer) memory, in bytes. */
   heapUsed: number;
   external: number;
@@ -60,6 +63,7 @@ const gc = exposeGc();
 let tasks = 0;
 let gcs = 0;
 let peakBatchTokens = 0;
+let arenaBytes = 0;
 
 const settings = workerData as WorkerSettings;
 
@@ -73,6 +77,7 @@ export default async function embedBatch(task: EmbedTask): Promise<unknown> {
   tasks++;
   const batchTokens = count * padded;
   peakBatchTokens = Math.max(peakBatchTokens, batchTokens);
+  arenaBytes = Math.max(arenaBytes, batchMemoryBytes(count, padded));
   if (batchTokens >= LARGE_BATCH_TOKENS) {
     gc();
     gcs++;
@@ -83,6 +88,7 @@ export default async function embedBatch(task: EmbedTask): Promise<unknown> {
     kind: 'worker-stats',
     tasks,
     peakBatchTokens,
+    arenaBytes,
     heapUsed: heap.used_heap_size,
     external: heap.external_memory,
     gcs,
