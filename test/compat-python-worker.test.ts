@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import test from 'ava';
 import { pino } from 'pino';
 import { parseConfig } from '../src/config.js';
+import { batchMemoryBytes, largestBatchBytes } from '../src/model/spec.js';
 import { cutTexts } from '../src/core/embedder.js';
 import { BATCH_COMPLETED, BATCH_FAILED, BATCH_STARTED, batchEvents, type BatchEvent } from '../src/router/batch-events.js';
 
@@ -48,6 +49,13 @@ test('EMBEDDING_MAX_SEQ_LENGTH: 256 by default, up to the model’s 512 position
   t.is(parseConfig({}, 2).maxSeqLength, 256);
   t.is(parseConfig({ EMBEDDING_MAX_SEQ_LENGTH: '512' }, 2).maxSeqLength, 512);
   t.throws(() => parseConfig({ EMBEDDING_MAX_SEQ_LENGTH: '1024' }, 2), { message: /EMBEDDING_MAX_SEQ_LENGTH="1024": must be at most 512/ });
+});
+
+test('at EMBEDDING_MAX_SEQ_LENGTH=512 the memory model bounds batches by 512-token rows', (t) => {
+  // The default token budget (256) still lets one 512-token chunk run alone: that row is the worst batch.
+  t.is(largestBatchBytes(64, 256, 512), batchMemoryBytes(1, 512));
+  t.true(largestBatchBytes(64, 256, 512) > largestBatchBytes(64, 256));
+  t.is(largestBatchBytes(64, 256), largestBatchBytes(64, 256, 256));
 });
 
 function capture() {
