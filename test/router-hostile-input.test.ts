@@ -47,10 +47,10 @@ function wellFormed(answer: Answer, chunksSent?: unknown): string | undefined {
     return undefined;
   }
   if (answer.status !== 200) return `status ${answer.status}`;
-  const embeddings = answer.body?.vectors;
-  if (!Array.isArray(embeddings)) return 'no embeddings';
-  if (Array.isArray(chunksSent) && embeddings.length !== chunksSent.length) return `${embeddings.length} results for ${chunksSent.length} chunks`;
-  for (const e of embeddings) if (!Array.isArray(e.vector) || e.vector.length !== 384) return 'bad vector';
+  const vectors = answer.body?.vectors;
+  if (!Array.isArray(vectors)) return 'no vectors';
+  if (Array.isArray(chunksSent) && vectors.length !== chunksSent.length) return `${vectors.length} results for ${chunksSent.length} chunks`;
+  for (const e of vectors) if (!Array.isArray(e.vector) || e.vector.length !== 384) return 'bad vector';
   return undefined;
 }
 
