@@ -38,5 +38,5 @@ EXPOSE 8000
 # node is PID 1 and handles SIGTERM itself: /ready turns 503, requests in flight finish, exit 0 (docker stop waits 10 s).
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||process.env.EMBEDDING_PORT||8000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "--expose-gc", "dist/src/server.js"]

@@ -73,7 +73,7 @@ interface Supervisor {
   recycles: number;
 }
 const health = async () => ((await (await fetch(`${url}/health`)).json()) as { status: string; supervisor: Supervisor });
-while ((await health().catch(() => ({ status: 'down' }))).status !== 'ok') await new Promise((r) => setTimeout(r, 100));
+while ((await health().catch(() => ({ status: 'down' }))).status !== 'healthy') await new Promise((r) => setTimeout(r, 100));
 const idle = (await health()).supervisor;
 
 let peakRss = idle.rss_bytes;

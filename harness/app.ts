@@ -200,7 +200,16 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
   metrics.observeSupervisor(() => ({ batchSize: config.maxBatchSize, concurrency: config.workers, workers: config.workers, budgetBytes: 2 ** 30 }));
   // As src/service.ts reports it, without a supervisor (so /health has no `supervisor` field), and ready at once.
   const { modelVariant: variant, workers, threadsPerWorker } = config;
-  const status: ServiceStatus = { ready: true, startedAt: Date.now(), model: MODEL_ID, variant, dimensions: DIMENSIONS, workers, threadsPerWorker };
+  const status: ServiceStatus = {
+    ready: true,
+    startedAt: Date.now(),
+    model: MODEL_ID,
+    variant,
+    dimensions: DIMENSIONS,
+    maxSeqLength: config.maxSeqLength,
+    workers,
+    threadsPerWorker,
+  };
   const lifecycle: Lifecycle = { draining: false };
   const memory: MemoryAdmission = { refusing: false, retryAfterSeconds: 2 };
   const app = createApp({
@@ -211,7 +220,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
     version: '0.0.0-test',
     metrics,
     lifecycle,
-    limits: { maxChunks: config.maxChunksPerRequest, maxChunkChars: config.maxChunkChars },
+    limits: { maxChunks: config.maxChunksPerRequest },
+    maxSeqLength: config.maxSeqLength,
     apiKey: config.apiKey,
     corsOrigins: config.corsOrigins,
     memoryGate: refuseUnderMemoryPressure(memory),

@@ -31,8 +31,8 @@ export async function embedAlone(url: string, corpus: readonly CorpusChunk[], he
       body: JSON.stringify({ batch_id: `alone-${chunk.id}`, chunks: [{ chunk_id: chunk.id, content: chunk.text }] }),
     });
     if (res.status !== 200) throw new Error(`embedding ${chunk.id} alone: HTTP ${res.status} ${await res.text()}`);
-    const body = (await res.json()) as { embeddings: Array<{ embedding: number[] }> };
-    alone.set(chunk.id, body.embeddings[0]!.embedding);
+    const body = (await res.json()) as { vectors: Array<{ vector: number[] }> };
+    alone.set(chunk.id, body.vectors[0]!.vector);
   }
   return alone;
 }
@@ -145,18 +145,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
             problem(`HTTP ${status}: ${body.slice(0, 200)}`);
             return;
           }
-          const got = parsed.embeddings as Array<{ chunk_id: string; embedding: number[] }>;
+          const got = parsed.vectors as Array<{ chunk_id: string; vector: number[] }>;
           if (!expected || got.length !== expected.ids.length) {
             problem(`${got.length} results for ${expected?.ids.length} chunks`);
             return;
           }
           got.forEach((e, i) => {
             if (e.chunk_id !== expected.ids[i]) problem(`result ${i} is ${e.chunk_id}, expected ${expected.ids[i]}`);
-            if (e.embedding.length !== 384) problem(`${e.chunk_id}: ${e.embedding.length} dimensions`);
+            if (e.vector.length !== 384) problem(`${e.chunk_id}: ${e.vector.length} dimensions`);
             if (i % sampleEvery === 0) {
               const reference = alone.get(e.chunk_id.slice(e.chunk_id.lastIndexOf(':') + 1));
               if (!reference) return;
-              const c = cosine(e.embedding, reference);
+              const c = cosine(e.vector, reference);
               vectorsChecked++;
               lowestCosine = Math.min(lowestCosine, c);
               if (c < minCosine) problem(`${e.chunk_id}: cosine ${c} to the vector computed alone`);

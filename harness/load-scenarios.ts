@@ -37,8 +37,8 @@ async function stillServes(url: string, corpus: readonly CorpusChunk[]): Promise
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ batch_id: 'after', chunks: corpus.slice(0, 8).map((c) => ({ chunk_id: c.id, content: c.text })) }),
   });
-  const body = (await res.json()) as { embeddings?: unknown[] };
-  return res.status === 200 && body.embeddings?.length === 8 ? undefined : `a normal request afterwards got HTTP ${res.status}`;
+  const body = (await res.json()) as { vectors?: unknown[] };
+  return res.status === 200 && body.vectors?.length === 8 ? undefined : `a normal request afterwards got HTTP ${res.status}`;
 }
 
 /**

@@ -59,9 +59,9 @@ curl -fsS -X POST "$url/embed" -H 'Content-Type: application/json' \
   || fail "/embed failed"
 node -e '
   const r = JSON.parse(require("fs").readFileSync("/tmp/docker-smoke-embed.json", "utf8"));
-  const v = r.embeddings[0].embedding;
-  if (r.embeddings.length !== 1 || v.length !== 384 || Math.abs(Math.hypot(...v) - 1) > 1e-4) { console.error("bad /embed response"); process.exit(1); }
-  console.log("/embed: 1 vector of 384, norm 1, tokens", r.embeddings[0].tokens);
+  const v = r.vectors[0].vector;
+  if (r.vectors.length !== 1 || v.length !== 384 || Math.abs(Math.hypot(...v) - 1) > 1e-4) { console.error("bad /embed response"); process.exit(1); }
+  console.log("/embed: 1 vector of 384, norm 1, tokens", r.vectors[0].tokens);
 ' || fail "/embed returned a bad vector"
 curl -fsS -X POST "$url/v1/embeddings" -H 'Content-Type: application/json' -d '{"model":"m","input":"hello"}' >/tmp/docker-smoke-v1.json \
   || fail "/v1/embeddings failed"

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_TOKENS } from './core/planner.js';
-import { MAX_SEQ_LENGTH } from './model/spec.js';
+import { MAX_POSITION_EMBEDDINGS, MAX_SEQ_LENGTH } from './model/spec.js';
 
 /**
  * Every setting the service reads from the environment, parsed and validated once at start-up.
@@ -11,8 +11,10 @@ export interface Config {
   host: string;
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** A user-supplied model directory, used as is (no manifest check). */
+  /** A user-supplied model directory, used as is (no manifest check): EMBEDDING_MODEL_DIR, else the original's EMBEDDING_MODEL_PATH. */
   modelDir: string | undefined;
+  /** Word pieces per text the model sees, [CLS] and [SEP] included (EMBEDDING_MAX_SEQ_LENGTH). */
+  maxSeqLength: number;
   modelVariant: 'fp32' | 'int8';
   workers: number;
   threadsPerWorker: number;
@@ -36,7 +38,7 @@ export interface Config {
   requestTimeoutMs: number;
   /** Test-only fault injection spec (see src/workers/thread/fault-injection.ts). */
   testFaults: string | undefined;
-  /** Production interface (issue 6). */
+  /** Production interface (issue 6). Characters of one text passed to the tokenizer; the rest is cut, never refused (issue 12). */
   maxChunkChars: number;
   maxChunksPerRequest: number;
   maxQueuedChunks: number;
@@ -55,8 +57,8 @@ export class ConfigError extends Error {
 export const MAX_ONNX_THREADS = 8;
 const MAX_BATCH_SIZE_LIMIT = 1024;
 /**
- * 256 word pieces never need more than a few KB of text; 100,000 characters (a 2,500-line file)
- * accepts any chunker's output, even a whole file, and refuses a mistaken multi-megabyte blob.
+ * 512 word pieces never need more than a few KB of real text; the first 100,000 characters (a 2,500-line file) hold
+ * them with a wide margin, and cutting there bounds what one text costs the tokenizer whatever a client sends.
  */
 const DEFAULT_MAX_CHUNK_CHARS = 100_000;
 /** Issue 3's giant repository: one request of 50,000 chunks must go through. */
@@ -75,6 +77,18 @@ const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 /** Never echoed in error messages. */
 const SECRET_VARIABLES = new Set(['EMBEDDING_API_KEY']);
 
+/**
+ * A number, decimals allowed, as the original's pydantic `float` settings took them (`EMBEDDING_MAX_MEMORY_PERCENT=70.0`
+ * is in its README and its images).
+ */
+const decimal = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, { message: `must be a number between ${min} and ${max}` })
+    .transform(Number)
+    .pipe(z.number().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
+
 const int = (min: number, max: number) =>
   z
     .string()
@@ -88,8 +102,9 @@ const bool = () =>
     .string()
     .trim()
     .toLowerCase()
-    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' }))
-    .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+    // Every spelling pydantic's bool took, so the original's environment files parse unchanged.
+    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', 't', 'f', 'y', 'n'], { message: 'must be true or false' }))
+    .transform((v) => ['true', '1', 'yes', 'on', 't', 'y'].includes(v));
 
 /**
  * One environment variable: how it is parsed (its zod schema, default included) and what the README's
@@ -99,6 +114,8 @@ interface Variable {
   schema: z.ZodType;
   doc: string;
   shown?: string;
+  /** The original Python worker's name for the same setting, read when this one is unset (this one wins). */
+  alias?: string;
 }
 
 /**
@@ -106,12 +123,17 @@ interface Variable {
  * configuration table is generated from this (`configTable()`, checked by test/config-readme.test.ts).
  */
 export const VARIABLES = {
-  PORT: { schema: int(0, 65535).default(8000), doc: 'Listen port (`0` picks a free one).' },
-  HOST: { schema: z.string().trim().min(1).default('0.0.0.0'), doc: 'Listen address.' },
+  PORT: { schema: int(0, 65535).default(8000), alias: 'EMBEDDING_PORT', doc: 'Listen port (`0` picks a free one).' },
+  HOST: { schema: z.string().trim().min(1).default('0.0.0.0'), alias: 'EMBEDDING_HOST', doc: 'Listen address.' },
   EMBEDDING_MODEL_VARIANT: { schema: z.enum(['fp32', 'int8']).default('fp32'), doc: '`fp32` or `int8` graph (int8 is below 0.99 cosine per text: [docs/MODEL.md](docs/MODEL.md)).' },
   EMBEDDING_MODEL_DIR: {
     schema: z.string().trim().min(1).optional(),
+    alias: 'EMBEDDING_MODEL_PATH',
     doc: 'A directory holding `model.onnx` (or `model_int8.onnx`) and `tokenizer.json`, used as is instead of `models/all-MiniLM-L6-v2`.',
+  },
+  EMBEDDING_MAX_SEQ_LENGTH: {
+    schema: int(3, MAX_POSITION_EMBEDDINGS).default(MAX_SEQ_LENGTH),
+    doc: `Word pieces the model sees per text, [CLS] and [SEP] included; the rest is cut. ${MAX_SEQ_LENGTH} is sentence-transformers' (the reference vectors); ${MAX_POSITION_EMBEDDINGS} (the model's ceiling) reproduces the original worker's vectors. Longer costs more per long text.`,
   },
   EMBEDDING_WORKERS: { schema: int(1, 256).optional(), shown: 'cores ÷ `EMBEDDING_ONNX_THREADS`', doc: 'Worker threads, each with its own ONNX session.' },
   // Values above the cap are accepted and clamped, as the original did, rather than refused.
@@ -131,7 +153,7 @@ export const VARIABLES = {
   EMBEDDING_REQUEST_TIMEOUT_MS: { schema: int(1000, 3_600_000).default(60_000), doc: 'Time allowed to receive a whole request, headers and body; a slow-drip client gets 408.' },
   EMBEDDING_MAX_CHUNK_CHARS: {
     schema: int(1, 2 ** 31 - 1).default(DEFAULT_MAX_CHUNK_CHARS),
-    doc: "Most characters in one chunk's `content` (or one `/v1/embeddings` input); 413 `chunk_too_large` naming the chunk.",
+    doc: "Characters of one chunk's `content` (or one `/v1/embeddings` input) handed to the tokenizer; the rest is cut before tokenizing, never refused (`truncated: true`). Bounds one text's tokenizing cost; real text reaches the sequence length long before.",
   },
   EMBEDDING_MAX_CHUNKS_PER_REQUEST: {
     schema: int(1, 10_000_000).default(DEFAULT_MAX_CHUNKS_PER_REQUEST),
@@ -171,8 +193,8 @@ export const VARIABLES = {
     doc: 'Comma-separated browser origins allowed to call the API (`https://app.example.com,http://localhost:3000`), or `*`.',
   },
   EMBEDDING_MAX_MEMORY_PERCENT: {
-    schema: int(1, 100).default(70),
-    doc: "Memory budget as a percentage of the effective limit (the cgroup's when below the machine's RAM), compared with the process's RSS.",
+    schema: decimal(1, 100).default(70),
+    doc: "Memory budget as a percentage of the effective limit (the cgroup's when below the machine's RAM), compared with the process's RSS. Decimals allowed (`70.0`).",
   },
   EMBEDDING_MAX_MEMORY_MB: { schema: int(64, 16 * 1024 * 1024).optional(), doc: 'The budget in MB, overriding the percentage.' },
   EMBEDDING_ADAPTIVE_BATCHING: {
@@ -201,6 +223,11 @@ export const VARIABLES = {
   },
 } satisfies Record<string, Variable>;
 
+/** The original's names, each mapped to the variable it stands for. */
+const ALIASES: ReadonlyMap<string, string> = new Map(
+  Object.entries(VARIABLES as Record<string, Variable>).flatMap(([name, v]) => (v.alias ? [[v.alias, name] as const] : [])),
+);
+
 const envSchema = z.object(Object.fromEntries(Object.entries(VARIABLES).map(([name, v]) => [name, v.schema])) as { [K in keyof typeof VARIABLES]: (typeof VARIABLES)[K]['schema'] });
 
 /** A default as the README shows it: the computed text, the schema's default value, or unset. */
@@ -212,7 +239,11 @@ function shownDefault(variable: Variable): string {
 
 /** The README's configuration table, generated from VARIABLES. */
 export function configTable(): string {
-  const rows = Object.entries(VARIABLES).map(([name, v]: [string, Variable]) => `| \`${name}\` | ${shownDefault(v)} | ${v.doc} |`);
+  const rows = Object.entries(VARIABLES).map(([name, v]: [string, Variable]) => {
+    const names = v.alias ? `\`${name}\`, \`${v.alias}\`` : `\`${name}\``;
+    const alias = v.alias ? ` \`${v.alias}\` is the original worker's name, read when \`${name}\` is unset.` : '';
+    return `| ${names} | ${shownDefault(v)} | ${v.doc}${alias} |`;
+  });
   return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
 }
 
@@ -231,11 +262,20 @@ export function deriveThreadLayout(
 
 export function parseConfig(env: NodeJS.ProcessEnv = process.env, cores = os.availableParallelism()): Config {
   // Empty strings mean "unset", as they do in most shells' `VAR= cmd` idiom.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const present: Record<string, string | undefined> = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  // The original worker's names are aliases: ours win when both are set, so a platform's injected PORT is always honoured.
+  const readFrom = new Map<string, string>();
+  for (const [alias, name] of ALIASES) {
+    if (present[name] === undefined && present[alias] !== undefined) {
+      present[name] = present[alias];
+      readFrom.set(name, alias);
+    }
+    delete present[alias];
+  }
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0]);
+      const name = readFrom.get(String(issue.path[0])) ?? String(issue.path[0]);
       const shown = SECRET_VARIABLES.has(name) ? '(hidden)' : JSON.stringify(env[name]);
       return `  ${name}=${shown}: ${issue.message}`;
     });
@@ -258,6 +298,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cores = os.ava
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     modelDir: e.EMBEDDING_MODEL_DIR,
+    maxSeqLength: e.EMBEDDING_MAX_SEQ_LENGTH,
     modelVariant: e.EMBEDDING_MODEL_VARIANT,
     workers: layout.workers,
     threadsPerWorker: layout.threadsPerWorker,

@@ -46,7 +46,14 @@ export interface Service {
  */
 export async function startService(config: Config, model: ModelPaths, logger: Logger, version: string): Promise<Service> {
   const pool = new EmbeddingPool(
-    { workers: config.workers, intraOpThreads: config.threadsPerWorker, dims: DIMENSIONS, faults: parseFaultSpec(config.testFaults), ...model },
+    {
+      workers: config.workers,
+      intraOpThreads: config.threadsPerWorker,
+      dims: DIMENSIONS,
+      maxSeqLength: config.maxSeqLength,
+      faults: parseFaultSpec(config.testFaults),
+      ...model,
+    },
     (err) => logger.error({ err }, 'worker pool error'),
   );
   const limits = new RuntimeLimits({
@@ -67,13 +74,17 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
   metrics.observeQueue(scheduler);
   const lifecycle: Lifecycle = { draining: false };
   metrics.observeSupervisor(() => supervisorGauges(supervisor.report()));
-  const embedder = new Embedder(scheduler, limits, DIMENSIONS, config.maxBatchTokens);
+  const embedder = new Embedder(scheduler, limits, DIMENSIONS, config.maxBatchTokens, {
+    maxSeqLength: config.maxSeqLength,
+    maxTextChars: config.maxChunkChars,
+  });
   const status: ServiceStatus = {
     ready: false,
     startedAt: Date.now(),
     model: MODEL_ID,
     variant: config.modelVariant,
     dimensions: DIMENSIONS,
+    maxSeqLength: config.maxSeqLength,
     workers: config.workers,
     threadsPerWorker: config.threadsPerWorker,
     supervisor: () => supervisor.report(),
@@ -86,7 +97,8 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     version,
     metrics,
     lifecycle,
-    limits: { maxChunks: config.maxChunksPerRequest, maxChunkChars: config.maxChunkChars },
+    limits: { maxChunks: config.maxChunksPerRequest },
+    maxSeqLength: config.maxSeqLength,
     apiKey: config.apiKey,
     corsOrigins: config.corsOrigins,
     memoryGate: refuseUnderMemoryPressure(supervisor),

@@ -40,7 +40,7 @@ test.serial('backpressure: past EMBEDDING_MAX_QUEUED_CHUNKS a request gets 503 +
   release();
   const done = await first;
   t.is(done.status, 200);
-  t.is(done.json.embeddings.length, MAX_QUEUED);
+  t.is(done.json.vectors.length, MAX_QUEUED);
   t.is(await rejected('queue_full'), rejectedBefore + 2);
   // Once the backlog has drained, the same request is accepted.
   t.is((await embed(request('later', 1))).status, 200);

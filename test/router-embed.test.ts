@@ -33,27 +33,27 @@ test('a small request returns the documented shape, one result per chunk, each w
   t.true(res.headers.get('content-type')!.startsWith('application/json'));
   const body = EmbedResponse.parse(res.json);
   t.like(body, { batch_id: 'b-1', model: 'sentence-transformers/all-MiniLM-L6-v2', dimensions: 384 });
-  t.deepEqual(body.embeddings.map((e) => e.chunk_id), ['a', 'empty']);
-  body.embeddings.forEach((e, i) => {
-    t.true(sameVector(e.embedding, chunks[i]!.content));
+  t.deepEqual(body.vectors.map((e) => e.chunk_id), ['a', 'empty']);
+  body.vectors.forEach((e, i) => {
+    t.true(sameVector(e.vector, chunks[i]!.content));
     t.is(e.tokens, stubTokens(chunks[i]!.content).tokens);
   });
-  t.deepEqual(body.usage, { chunks: 2, tokens: body.embeddings[0]!.tokens + body.embeddings[1]!.tokens });
+  t.deepEqual(body.usage, { chunks: 2, tokens: body.vectors[0]!.tokens + body.vectors[1]!.tokens });
 });
 
 test('a 1,000-chunk request keeps ids and order, and each result is its own chunk’s', async (t) => {
   const chunks = chunksOf(1000);
   const body = EmbedResponse.parse((await embed({ batch_id: 'big', chunks })).json);
   t.deepEqual(
-    body.embeddings.map((e) => e.chunk_id),
+    body.vectors.map((e) => e.chunk_id),
     chunks.map((c) => c.chunk_id),
   );
-  t.true(body.embeddings.every((e, i) => sameVector(e.embedding, chunks[i]!.content)));
+  t.true(body.vectors.every((e, i) => sameVector(e.vector, chunks[i]!.content)));
 });
 
 test('truncation as the embedder reports it is flagged per chunk', async (t) => {
   const res = await embed({ batch_id: 'long', chunks: [{ chunk_id: 'l', content: 'token '.repeat(1000) }, { chunk_id: 's', content: 'short' }] });
-  t.like(res.json.embeddings, [{ tokens: 256, truncated: true }, { truncated: false }]);
+  t.like(res.json.vectors, [{ tokens: 256, truncated: true }, { truncated: false }]);
 });
 
 test('unknown routes get a JSON 404', async (t) => {
@@ -74,7 +74,7 @@ test('the OpenAPI document is served and describes /embed', async (t) => {
 test('without Accept: application/x-ndjson the response stays JSON', async (t) => {
   const { res, lines } = await streamed({ batch_id: 'j', chunks: [{ chunk_id: 'a', content: 'x' }] }, '*/*');
   t.true(res.headers.get('content-type')!.startsWith('application/json'));
-  t.is(EmbedResponse.parse(lines[0]).embeddings.length, 1);
+  t.is(EmbedResponse.parse(lines[0]).vectors.length, 1);
 });
 
 test('NDJSON: one line per chunk across windows, in request order, the same entries as JSON, then a summary line', async (t) => {
@@ -84,9 +84,9 @@ test('NDJSON: one line per chunk across windows, in request order, the same entr
   t.is(res.status, 200);
   t.is(res.headers.get('content-type'), 'application/x-ndjson; charset=utf-8');
   t.is(lines.length, chunks.length + 1);
-  t.deepEqual(lines.slice(0, -1), json.embeddings);
+  t.deepEqual(lines.slice(0, -1), json.vectors);
   t.like(lines.at(-1), { batch_id: 'same', model: json.model, dimensions: 384, usage: json.usage });
-  t.false('embeddings' in lines.at(-1)!);
+  t.false('vectors' in lines.at(-1)!);
 });
 
 test.serial('NDJSON: a failure before the first line is an ordinary JSON error with its status', async (t) => {

@@ -47,10 +47,10 @@ function wellFormed(answer: Answer, chunksSent?: unknown): string | undefined {
     return undefined;
   }
   if (answer.status !== 200) return `status ${answer.status}`;
-  const embeddings = answer.body?.embeddings;
-  if (!Array.isArray(embeddings)) return 'no embeddings';
-  if (Array.isArray(chunksSent) && embeddings.length !== chunksSent.length) return `${embeddings.length} results for ${chunksSent.length} chunks`;
-  for (const e of embeddings) if (!Array.isArray(e.embedding) || e.embedding.length !== 384) return 'bad vector';
+  const vectors = answer.body?.vectors;
+  if (!Array.isArray(vectors)) return 'no vectors';
+  if (Array.isArray(chunksSent) && vectors.length !== chunksSent.length) return `${vectors.length} results for ${chunksSent.length} chunks`;
+  for (const e of vectors) if (!Array.isArray(e.vector) || e.vector.length !== 384) return 'bad vector';
   return undefined;
 }
 
@@ -180,7 +180,7 @@ test.serial('a truncated body (client hangs up mid-body) leaves the server servi
 test.serial('after all of it the server still answers correctly and its memory is back near the baseline', async (t) => {
   const answer = await send(valid([{ chunk_id: 'last', content: 'the server is still up' }]));
   t.is(answer.status, 200);
-  t.is(answer.body.embeddings.length, 1);
+  t.is(answer.body.vectors.length, 1);
   const health = await fetch(`${app.url}/health`);
   t.is(health.status, 200);
   // Measured after the largest inputs above, so the heap has already held them once; what remains

@@ -18,7 +18,7 @@ test.serial.before(() => {
 
 async function embedVectors(texts: string[]): Promise<{ vectors: number[][]; tokens: number }> {
   const res = await app.post('/embed', { batch_id: 'cmp', chunks: texts.map((content, i) => ({ chunk_id: `c${i}`, content })) });
-  return { vectors: res.json.embeddings.map((e: { embedding: number[] }) => e.embedding), tokens: res.json.usage.tokens };
+  return { vectors: res.json.vectors.map((e: { vector: number[] }) => e.vector), tokens: res.json.usage.tokens };
 }
 
 test('float and base64 vectors are /embed’s, in input order, with its token counts', async (t) => {

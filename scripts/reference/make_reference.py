@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate reference.json: the ground-truth fixture for doctown-embed.
+"""Generate reference.json (and reference-512.json): the ground-truth fixtures for doctown-embed.
 
 Independent Python reference for sentence-transformers/all-MiniLM-L6-v2, computed
 with the real sentence-transformers pipeline (BertModel -> mean pooling ->
@@ -21,8 +21,15 @@ no GPU is needed or used):
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
         /work/refvenv/bin/python scripts/reference/make_reference.py
 
-Inputs/outputs (paths relative to this file): texts.json -> reference.json.
-Options: --texts PATH, --out PATH.
+Inputs/outputs (paths relative to this file): texts.json -> reference.json, at
+sentence-transformers' max_seq_length of 256 word pieces (the service's default).
+With --max-seq-length 512: texts.json -> reference-512.json, the same pipeline
+with max_seq_length raised to 512, the model's position-embedding size, where the
+original Python Doctown worker truncated (EMBEDDING_MAX_SEQ_LENGTH=512 reproduces it):
+
+    /work/refvenv/bin/python scripts/reference/make_reference.py --max-seq-length 512
+
+Options: --texts PATH, --out PATH, --max-seq-length {256,512}.
 
 Determinism: single-threaded torch, deterministic algorithms, eval mode, and each
 text is encoded on its own (batch_size=1, so there is no padding and a text's vector
@@ -58,7 +65,10 @@ except ImportError:  # older releases
     from sentence_transformers.models import Normalize, Pooling  # noqa: E402
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-MAX_SEQ_LENGTH = 256
+# sentence-transformers' own setting for this model (sentence_bert_config.json); the default fixture.
+DEFAULT_MAX_SEQ_LENGTH = 256
+# config.json's max_position_embeddings: the longest sequence the model has positions for.
+MAX_POSITION_EMBEDDINGS = 512
 DIMENSIONS = 384
 HUB_REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
 EXPECTED_SHA256 = {
@@ -88,8 +98,12 @@ def pkg_version(name: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--texts", type=Path, default=HERE / "texts.json")
-    ap.add_argument("--out", type=Path, default=HERE / "reference.json")
+    ap.add_argument("--out", type=Path, default=None, help="default: reference.json (256) or reference-512.json (512)")
+    ap.add_argument("--max-seq-length", type=int, choices=(DEFAULT_MAX_SEQ_LENGTH, MAX_POSITION_EMBEDDINGS), default=DEFAULT_MAX_SEQ_LENGTH)
     args = ap.parse_args()
+    max_seq_length = args.max_seq_length
+    if args.out is None:
+        args.out = HERE / ("reference.json" if max_seq_length == DEFAULT_MAX_SEQ_LENGTH else f"reference-{max_seq_length}.json")
 
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
@@ -116,7 +130,12 @@ def main() -> int:
     assert isinstance(modules[2], Normalize), modules
     pooling_cfg = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
     assert pooling_cfg.get("pooling_mode_mean_tokens") is True, pooling_cfg
-    assert model.max_seq_length == MAX_SEQ_LENGTH, model.max_seq_length
+    assert model.max_seq_length == DEFAULT_MAX_SEQ_LENGTH, model.max_seq_length
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["max_position_embeddings"] == MAX_POSITION_EMBEDDINGS, config
+    # Raised after the check above, so the fixture at 256 is still sentence-transformers' unchanged setting.
+    model.max_seq_length = max_seq_length
+    assert model.max_seq_length == max_seq_length, model.max_seq_length
     get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
     assert get_dim() == DIMENSIONS, get_dim()
 
@@ -128,11 +147,11 @@ def main() -> int:
         fed = features["input_ids"][0].tolist()
         assert all(v == 1 for v in features["attention_mask"][0].tolist())
         # Same thing via the plain HF tokenizer, truncation at max_seq_length.
-        direct = tok(text, truncation=True, max_length=MAX_SEQ_LENGTH)["input_ids"]
+        direct = tok(text, truncation=True, max_length=max_seq_length)["input_ids"]
         assert fed == direct, (tid, fed, direct)
         full = tok(text, truncation=False, verbose=False)["input_ids"]
-        truncated = len(full) > MAX_SEQ_LENGTH
-        assert len(fed) == (MAX_SEQ_LENGTH if truncated else len(full)), tid
+        truncated = len(full) > max_seq_length
+        assert len(fed) == (max_seq_length if truncated else len(full)), tid
         assert fed[0] == tok.cls_token_id and fed[-1] == tok.sep_token_id, tid
         items.append({"id": tid, "text": text, "token_ids": fed, "truncated": truncated})
 
@@ -172,10 +191,13 @@ def main() -> int:
             "transformers": transformers.__version__,
             "tokenizers": tokenizers.__version__,
             "numpy": np.__version__,
-            "encode": "model.encode(texts, normalize_embeddings=True, batch_size=1), torch threads=1, CPU",
+            "encode": (
+                "model.encode(texts, normalize_embeddings=True, batch_size=1), torch threads=1, CPU"
+                + ("" if max_seq_length == DEFAULT_MAX_SEQ_LENGTH else f", model.max_seq_length = {max_seq_length}")
+            ),
         },
         "weights_sha256": hashes,
-        "max_seq_length": MAX_SEQ_LENGTH,
+        "max_seq_length": max_seq_length,
         "dimensions": DIMENSIONS,
         "items": items,
     }

@@ -36,6 +36,8 @@ export interface RunRowsOptions {
   signal: AbortSignal;
   /** EMBEDDING_MAX_BATCH_TOKENS: most padded tokens in one batch, from estimated token counts. */
   maxBatchTokens: number;
+  /** EMBEDDING_MAX_SEQ_LENGTH: the most tokens any text is estimated at (the workers cut there); MAX_SEQ_LENGTH when absent. */
+  maxSeqLength?: number | undefined;
   /** The request's count of batches planned so far, shared by its calls, so a failure is numbered across the whole request. */
   planned?: { batches: number };
 }
@@ -55,7 +57,7 @@ export async function runRows(
 ): Promise<void> {
   const { offset, count, dims } = rows;
   // Token counts are estimated: the workers tokenize, so the main thread never does.
-  const estimates = Array.from({ length: count }, (_, i) => estimateTokens(texts[offset + i]!));
+  const estimates = Array.from({ length: count }, (_, i) => estimateTokens(texts[offset + i]!, options.maxSeqLength));
   const plan = planBatches(estimates, {
     minBatchSize: limits.minBatchSize,
     batchSize: limits.batchSize,

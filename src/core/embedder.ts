@@ -1,3 +1,4 @@
+import { MAX_SEQ_LENGTH } from '../model/spec.js';
 import type { BatchResult } from '../workers/batch-result.js';
 import { linkedAbortController } from './abort.js';
 import { allocateRows, runRows, type EmbeddedRows } from './batch-runner.js';
@@ -24,22 +25,34 @@ export class Embedder implements EmbedService {
     readonly dims: number,
     /** EMBEDDING_MAX_BATCH_TOKENS: most padded tokens in one batch, from estimated token counts. */
     private readonly maxBatchTokens = DEFAULT_MAX_BATCH_TOKENS,
+    private readonly text: TextOptions = {},
   ) {}
 
-  async embed(texts: readonly string[], signal?: AbortSignal): Promise<EmbeddedRows> {
+  private get maxSeqLength(): number {
+    return this.text.maxSeqLength ?? MAX_SEQ_LENGTH;
+  }
+
+  async embed(whole: readonly string[], signal?: AbortSignal): Promise<EmbeddedRows> {
     // Backpressure: refuse before allocating anything; runRows' submits follow in the same tick.
-    this.scheduler.admit(texts.length);
+    this.scheduler.admit(whole.length);
+    const texts = cutTexts(whole, this.text.maxTextChars);
     const rows = allocateRows(0, texts.length, this.dims);
     // One failed batch fails the request, so its other batches are withdrawn rather than left to run.
     const { controller: abandon, unlink } = linkedAbortController(signal);
     try {
-      await runRows(this.scheduler, this.limits, texts, rows, { owner: {}, signal: abandon.signal, maxBatchTokens: this.maxBatchTokens });
+      await runRows(this.scheduler, this.limits, texts, rows, {
+        owner: {},
+        signal: abandon.signal,
+        maxBatchTokens: this.maxBatchTokens,
+        maxSeqLength: this.maxSeqLength,
+      });
     } catch (error) {
       abandon.abort(error);
       throw error;
     } finally {
       unlink();
     }
+    markCut(whole, rows, this.text.maxTextChars);
     return rows;
   }
 
@@ -47,7 +60,44 @@ export class Embedder implements EmbedService {
    * The same vectors as embed(), handed out window by window in request order as they finish, for
    * streamed responses: memory stays bounded by two windows whatever the request's size.
    */
-  stream(texts: readonly string[], signal?: AbortSignal, options?: OrderedEmbedOptions): AsyncGenerator<EmbeddedRows, void, undefined> {
-    return embedInOrder(this.scheduler, this.limits, this.dims, texts, signal, { maxBatchTokens: this.maxBatchTokens, ...options });
+  async *stream(whole: readonly string[], signal?: AbortSignal, options?: OrderedEmbedOptions): AsyncGenerator<EmbeddedRows, void, undefined> {
+    const texts = cutTexts(whole, this.text.maxTextChars);
+    const windows = embedInOrder(this.scheduler, this.limits, this.dims, texts, signal, {
+      maxBatchTokens: this.maxBatchTokens,
+      maxSeqLength: this.maxSeqLength,
+      ...options,
+    });
+    // A consumer that stops early leaves this loop, which calls embedInOrder's return(): its queued batches are withdrawn.
+    for await (const window of windows) {
+      markCut(whole, window, this.text.maxTextChars);
+      yield window;
+    }
   }
+}
+
+/** What the workers are given of each text. */
+export interface TextOptions {
+  /** EMBEDDING_MAX_SEQ_LENGTH: where the workers cut each text, so the planner's estimates stop there too. */
+  maxSeqLength?: number | undefined;
+  /**
+   * EMBEDDING_MAX_CHUNK_CHARS: characters of a text sent to a worker. The rest is cut here, before tokenization, rather
+   * than refused: the model sees only the first maxSeqLength word pieces, which real text yields in far fewer characters.
+   */
+  maxTextChars?: number | undefined;
+}
+
+/** Each text cut to `maxChars` UTF-16 units, never between the two halves of a surrogate pair. */
+export function cutTexts(texts: readonly string[], maxChars: number | undefined): readonly string[] {
+  if (maxChars === undefined || !texts.some((t) => t.length > maxChars)) return texts;
+  return texts.map((t) => {
+    if (t.length <= maxChars) return t;
+    const high = t.charCodeAt(maxChars - 1);
+    return t.slice(0, high >= 0xd800 && high <= 0xdbff ? maxChars - 1 : maxChars);
+  });
+}
+
+/** A text cut before tokenization is reported `truncated`, whatever its kept part tokenized to. */
+function markCut(whole: readonly string[], rows: EmbeddedRows, maxChars: number | undefined): void {
+  if (maxChars === undefined) return;
+  for (let row = 0; row < rows.count; row++) if (whole[rows.offset + row]!.length > maxChars) rows.truncated[row] = 1;
 }

@@ -10,6 +10,8 @@ export interface OrderedEmbedOptions {
   windowSize?: number;
   /** Most padded tokens per batch, from estimated token counts, as embed() plans (EMBEDDING_MAX_BATCH_TOKENS). */
   maxBatchTokens?: number;
+  /** EMBEDDING_MAX_SEQ_LENGTH, for the token estimates. */
+  maxSeqLength?: number | undefined;
 }
 
 /** Four rounds of full batches on every worker, and never fewer than 256 chunks. */
@@ -42,7 +44,7 @@ export async function* embedInOrder(
 
   const runWindow = async (offset: number, count: number): Promise<EmbeddedRows> => {
     const window = allocateRows(offset, count, dims);
-    await runRows(scheduler, limits, texts, window, { owner, signal: abandon.signal, maxBatchTokens, planned });
+    await runRows(scheduler, limits, texts, window, { owner, signal: abandon.signal, maxBatchTokens, maxSeqLength: options.maxSeqLength, planned });
     return window;
   };
 

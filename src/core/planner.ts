@@ -28,7 +28,7 @@ const SPECIAL_TOKENS = 2;
 
 /**
  * A text's expected word pieces, [CLS] and [SEP] included, without tokenizing: one pass over the
- * characters that stops at the model's sequence cap, about 100 times cheaper than the real tokenizer,
+ * characters that stops at the sequence cap (EMBEDDING_MAX_SEQ_LENGTH; `maxTokens`), about 100 times cheaper than the real tokenizer,
  * so it can run on the main thread for every chunk of a 50,000-chunk request.
  */
 export function estimateTokens(text: string, maxTokens = MAX_SEQ_LENGTH): number {

@@ -7,8 +7,16 @@
 export const MODEL_ID = 'sentence-transformers/all-MiniLM-L6-v2';
 /** Width of every embedding: the graph's hidden size, which no request can change. */
 export const DIMENSIONS = 384;
-/** sentence-transformers' max_seq_length, [CLS] and [SEP] included (tokenizer.json's own truncation says 128; we follow sentence-transformers). */
+/**
+ * sentence-transformers' max_seq_length, [CLS] and [SEP] included (tokenizer.json's own truncation says 128; we follow
+ * sentence-transformers): the default of EMBEDDING_MAX_SEQ_LENGTH.
+ */
 export const MAX_SEQ_LENGTH = 256;
+/**
+ * The graph's position-embedding table (config.json's max_position_embeddings): no sequence can be longer, so this is
+ * EMBEDDING_MAX_SEQ_LENGTH's ceiling. The original Python worker truncated here, at 512, so 512 reproduces its vectors.
+ */
+export const MAX_POSITION_EMBEDDINGS = 512;
 /** Opens every sequence; the tokenizer adds it, so a text's token count is its word pieces plus two. */
 export const CLS_TOKEN = '[CLS]';
 /** Closes every sequence, after truncation, so a cut text still ends the way the model was trained on. */
@@ -38,10 +46,11 @@ export function batchMemoryBytes(rows: number, padded: number): number {
 /**
  * The most memory any batch the planner may form can cost: at most `batchSize` rows, and rows ×
  * padded length within `maxBatchTokens` (a single row may exceed it). With the quadratic attention
- * term, full-length rows are the worst per token, so that is the shape that bounds it.
+ * term, full-length rows (`maxSeqLength`: EMBEDDING_MAX_SEQ_LENGTH) are the worst per token, so that
+ * is the shape that bounds it.
  */
-export function largestBatchBytes(batchSize: number, maxBatchTokens: number): number {
-  const fullRows = Math.max(1, Math.min(batchSize, Math.floor(maxBatchTokens / MAX_SEQ_LENGTH)));
-  const shortest = Math.max(1, Math.min(MAX_SEQ_LENGTH, Math.floor(maxBatchTokens / batchSize)));
-  return Math.max(batchMemoryBytes(fullRows, MAX_SEQ_LENGTH), batchMemoryBytes(batchSize, shortest));
+export function largestBatchBytes(batchSize: number, maxBatchTokens: number, maxSeqLength = MAX_SEQ_LENGTH): number {
+  const fullRows = Math.max(1, Math.min(batchSize, Math.floor(maxBatchTokens / maxSeqLength)));
+  const shortest = Math.max(1, Math.min(maxSeqLength, Math.floor(maxBatchTokens / batchSize)));
+  return Math.max(batchMemoryBytes(fullRows, maxSeqLength), batchMemoryBytes(batchSize, shortest));
 }

@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { EmbedService } from '../core/embedder.js';
 import type { EmbedRequest } from './schemas.js';
+import { batchEvents } from './batch-events.js';
 import { ApiError, errorBody } from './errors.js';
 import { ChunkedWriter, vectorJson } from './json-stream.js';
 import { logWork } from './request-log.js';
@@ -18,50 +19,79 @@ export function clientGone(req: Request): AbortSignal {
   return controller.signal;
 }
 
-/** POST /embed: the original service's API. */
+/** The code a failure is answered (or logged) with, for the batch_failed event. */
+function failureCode(error: unknown, res: Response): string {
+  if (error instanceof ApiError) return error.code;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  return res.destroyed ? 'client_disconnected' : 'internal_error';
+}
+
+/**
+ * POST /embed: the original worker's API and wire format (`{batch_id, vectors: [{chunk_id, vector}]}`), with this
+ * service's fields beside them. Every valid request logs its batch events (batch-events.ts), as the original did.
+ */
 export function embedRoute(embedder: EmbedService, modelId: string): RequestHandler {
   return async (req, res) => {
     const started = performance.now();
     const request = parseEmbedRequest(req.body);
-    if (req.accepts(['application/json', NDJSON]) === NDJSON) {
-      await streamNdjson(req, res, embedder, modelId, request, started);
-      return;
+    const log = (req as { log?: Logger }).log;
+    const events = log ? batchEvents(log, request.batch_id, request.chunks.length) : undefined;
+    try {
+      const ndjson = req.accepts(['application/json', NDJSON]) === NDJSON;
+      const failure = ndjson ? await streamNdjson(req, res, embedder, modelId, request, started) : await respondJson(req, res, embedder, modelId, request, started);
+      if (failure === undefined) events?.completed();
+      else events?.failed(failure);
+    } catch (error) {
+      events?.failed(failureCode(error, res));
+      throw error;
     }
-    const { chunks } = request;
-    const result = await embedder.embed(
-      chunks.map((c) => c.content),
-      clientGone(req),
-    );
-    let tokens = 0;
-    for (const t of result.tokens) tokens += t;
-    logWork(res, { chunks: chunks.length, tokens });
-    const timing = Math.round((performance.now() - started) * 100) / 100;
-
-    res.status(200).type('application/json');
-    const out = new ChunkedWriter(res);
-    await out.write(
-      `{"batch_id":${JSON.stringify(request.batch_id)},"model":${JSON.stringify(modelId)},"dimensions":${result.dims},"embeddings":[`,
-    );
-    for (let i = 0; i < chunks.length; i++) {
-      const ok = await out.write(
-        `${i > 0 ? ',' : ''}{"chunk_id":${JSON.stringify(chunks[i]!.chunk_id)},"embedding":${vectorJson(result.vectors, i, result.dims)},"tokens":${result.tokens[i]},"truncated":${result.truncated[i] === 1}}`,
-      );
-      if (!ok) return;
-    }
-    await out.end(`],"usage":{"chunks":${chunks.length},"tokens":${tokens}},"timing_ms":${timing}}`);
   };
 }
 
+/**
+ * What became of an answer once its status line was sent: undefined when it was written in full, else the code of the
+ * failure (`client_disconnected` when the client went away). Failures before the status line are thrown.
+ */
+type Outcome = string | undefined;
+
+/** The whole answer as one JSON document. */
+async function respondJson(req: Request, res: Response, embedder: EmbedService, modelId: string, request: EmbedRequest, started: number): Promise<Outcome> {
+  const { chunks } = request;
+  const result = await embedder.embed(
+    chunks.map((c) => c.content),
+    clientGone(req),
+  );
+  let tokens = 0;
+  for (const t of result.tokens) tokens += t;
+  logWork(res, { chunks: chunks.length, tokens });
+  const timing = Math.round((performance.now() - started) * 100) / 100;
+
+  res.status(200).type('application/json');
+  const out = new ChunkedWriter(res);
+  // batch_id and vectors first, as the original wrote them; this service's fields follow.
+  await out.write(`{"batch_id":${JSON.stringify(request.batch_id)},"vectors":[`);
+  for (let i = 0; i < chunks.length; i++) {
+    const line = chunkLine(chunks[i]!.chunk_id, result.vectors, i, result.dims, result.tokens[i]!, result.truncated[i] === 1);
+    if (!(await out.write(i > 0 ? `,${line}` : line))) return 'client_disconnected';
+  }
+  await out.end(
+    `],"model":${JSON.stringify(modelId)},"dimensions":${result.dims},"usage":{"chunks":${chunks.length},"tokens":${tokens}},"timing_ms":${timing}}`,
+  );
+  return res.destroyed ? 'client_disconnected' : undefined;
+}
+
+/** One chunk's answer, the original's ChunkVector (`chunk_id`, `vector`) with this service's `tokens` and `truncated`. */
 const chunkLine = (chunkId: string, vectors: Float32Array, row: number, dims: number, tokens: number, truncated: boolean) =>
-  `{"chunk_id":${JSON.stringify(chunkId)},"embedding":${vectorJson(vectors, row, dims)},"tokens":${tokens},"truncated":${truncated}}`;
+  `{"chunk_id":${JSON.stringify(chunkId)},"vector":${vectorJson(vectors, row, dims)},"tokens":${tokens},"truncated":${truncated}}`;
 
 /**
- * `Accept: application/x-ndjson`: one line per chunk, in request order, written as each window of
- * batches finishes, then a summary line (the JSON response without `embeddings`). The server holds
+ * `Accept: application/x-ndjson`: one line per chunk (a ChunkVector), in request order, written as each window of
+ * batches finishes, then a summary line (the JSON response without `vectors`). The server holds
  * at most two windows of vectors, whatever the request's size. A failure before the first line is an
  * ordinary JSON error; after it, the stream ends with an `{"error":{…}}` line and no summary line.
  */
-async function streamNdjson(req: Request, res: Response, embedder: EmbedService, modelId: string, request: EmbedRequest, started: number): Promise<void> {
+async function streamNdjson(req: Request, res: Response, embedder: EmbedService, modelId: string, request: EmbedRequest, started: number): Promise<Outcome> {
   const { chunks } = request;
   const windows = embedder.stream(
     chunks.map((c) => c.content),
@@ -81,25 +111,27 @@ async function streamNdjson(req: Request, res: Response, embedder: EmbedService,
         const line = chunkLine(chunks[i]!.chunk_id, w.vectors, row, w.dims, w.tokens[row]!, w.truncated[row] === 1);
         if (!(await out.write(line + '\n'))) {
           await windows.return();
-          return;
+          return 'client_disconnected';
         }
       }
       // Lines reach the client as their window finishes, not when 64 KB have gathered.
       if (!(await out.flush())) {
         await windows.return();
-        return;
+        return 'client_disconnected';
       }
     }
   } catch (error) {
-    if (res.destroyed) return;
+    // The status line is sent: the failure is reported in the stream, and to the caller for the batch_failed event.
+    if (res.destroyed) return 'client_disconnected';
     const known = error instanceof ApiError;
     if (!known) ((req as { log?: Logger }).log)?.error({ err: error }, 'NDJSON stream failed after its first line');
     await out.end(JSON.stringify(errorBody(known ? error.code : 'internal_error', known ? error.message : 'a batch failed; the stream is incomplete')) + '\n');
-    return;
+    return failureCode(error, res);
   }
   const timing = Math.round((performance.now() - started) * 100) / 100;
   logWork(res, { chunks: chunks.length, tokens });
   await out.end(
     `{"batch_id":${JSON.stringify(request.batch_id)},"model":${JSON.stringify(modelId)},"dimensions":${embedder.dims},"usage":{"chunks":${chunks.length},"tokens":${tokens}},"timing_ms":${timing}}\n`,
   );
+  return res.destroyed ? 'client_disconnected' : undefined;
 }

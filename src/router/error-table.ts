@@ -21,7 +21,6 @@ export const ERRORS = {
   invalid_body: { status: 400, description: 'the body failed verification or does not match its Content-Length' },
   request_aborted: { status: 400, description: 'the body was not received in full' },
   invalid_request: { status: 400, description: 'a field is missing or invalid; the message names it (e.g. chunks[3].content)' },
-  duplicate_chunk_id: { status: 400, description: 'two chunks share a chunk_id' },
   unsupported_input: { status: 400, description: 'token-id arrays as input (they would be in another model’s vocabulary)' },
   bad_request: { status: 400, description: 'malformed HTTP; sent before routing, and the connection closes' },
   missing_api_key: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' }, description: 'no Authorization: Bearer key (EMBEDDING_API_KEY is set)' },
@@ -33,8 +32,10 @@ export const ERRORS = {
   },
   payload_too_large: { status: 413, description: 'the body is larger than EMBEDDING_MAX_BODY_BYTES' },
   too_many_chunks: { status: 413, description: 'more chunks (or inputs) than EMBEDDING_MAX_CHUNKS_PER_REQUEST' },
-  chunk_too_large: { status: 413, description: 'a chunk’s content over EMBEDDING_MAX_CHUNK_CHARS characters; the message names its index and chunk_id' },
-  unsupported_media_type: { status: 415, description: 'the body is not Content-Type: application/json' },
+  unsupported_media_type: {
+    status: 415,
+    description: 'the body has a Content-Type other than application/json (or application/*+json); a body without one is read as JSON',
+  },
   unsupported_encoding: { status: 415, description: 'an unsupported Content-Encoding' },
   unsupported_charset: { status: 415, description: 'a charset other than UTF-8' },
   headers_too_large: { status: 431, description: 'request headers over Node’s 16 KB limit; sent before routing, without X-Request-Id, and the connection closes' },
@@ -73,7 +74,6 @@ const COMMON_POST: readonly ErrorCode[] = [
   'invalid_request',
   'payload_too_large',
   'too_many_chunks',
-  'chunk_too_large',
   'unsupported_media_type',
   'unsupported_encoding',
   'unsupported_charset',
@@ -87,7 +87,7 @@ const COMMON_POST: readonly ErrorCode[] = [
   'memory_pressure',
 ];
 export const ROUTE_ERRORS = {
-  embed: [...COMMON_POST, 'duplicate_chunk_id'],
+  embed: COMMON_POST,
   openai: [...COMMON_POST, 'unsupported_input'],
   auth: ['missing_api_key', 'invalid_api_key'],
 } as const satisfies Record<string, readonly ErrorCode[]>;

@@ -2,15 +2,13 @@ import { z } from 'zod';
 import { DIMENSIONS, MODEL_ID } from '../model/spec.js';
 import { ERRORS, ROUTE_ERRORS, type ErrorCode, type ErrorSpec } from './error-table.js';
 import {
-  ChunkEmbedding,
-  EmbedRequest,
-  EmbedStreamSummary,
-  EmbedResponse,
   ErrorResponse,
   HealthResponse,
   OpenAIEmbeddingResponse,
   OpenAIErrorResponse,
   ReadyResponse,
+  RootResponse,
+  embedSchemas,
   openAiEmbeddingRequest,
   type RequestLimits,
 } from './schemas.js';
@@ -56,11 +54,14 @@ export interface OpenApiOptions {
   limits: RequestLimits;
   /** EMBEDDING_API_KEY is set: protected operations list the bearer scheme and a 401. */
   auth: boolean;
+  /** EMBEDDING_MAX_SEQ_LENGTH, stated in the /embed schemas. */
+  maxSeqLength: number;
 }
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export function openApiDocument(version: string, options: OpenApiOptions) {
-  const { limits, auth } = options;
+  const { limits, auth, maxSeqLength } = options;
+  const embed = embedSchemas(maxSeqLength);
   const security = auth ? { security: [{ bearerAuth: [] }] } : {};
   const routeErrors = (codes: readonly ErrorCode[], schema: z.ZodType) => errorResponses(auth ? [...codes, ...ROUTE_ERRORS.auth] : codes, schema);
   const document = {
@@ -68,34 +69,44 @@ export function openApiDocument(version: string, options: OpenApiOptions) {
     info: {
       title: 'doctown-embed',
       version,
-      description: `CPU embeddings with ${MODEL_ID} (${DIMENSIONS} dimensions, L2-normalised).`,
+      description: `CPU embeddings with ${MODEL_ID} (${DIMENSIONS} dimensions, L2-normalised), each text cut to ${maxSeqLength} word pieces. POST /embed, GET /health and GET / answer as the original Python Doctown worker did (docs/MIGRATING.md).`,
     },
     paths: {
+      '/': {
+        get: {
+          summary: 'Connectivity check, answered as the original worker did',
+          responses: { '200': json(RootResponse, 'The service is running') },
+        },
+      },
       '/health': {
         get: {
           summary: 'Liveness and model status',
           responses: {
-            '200': json(HealthResponse, 'Model loaded, serving'),
-            '503': json(HealthResponse, 'Model still loading'),
+            '200': json(HealthResponse, 'Model loaded, serving: status healthy, model_loaded true (the original worker’s answer, with more fields)'),
+            '503': json(HealthResponse, 'Model still loading: status loading, model_loaded false'),
           },
         },
       },
       '/embed': {
         post: {
-          summary: 'Embed a batch of chunks (the original service API)',
-          requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(EmbedRequest, { io: 'input', target: 'draft-2020-12' }) } } },
+          summary: 'Embed a batch of chunks (the original worker’s API and wire format)',
+          requestBody: {
+            required: true,
+            description: 'JSON; a body without a Content-Type is read as JSON too, as the original worker read it',
+            content: { 'application/json': { schema: z.toJSONSchema(embed.request, { io: 'input', target: 'draft-2020-12' }) } },
+          },
           responses: {
             '200': {
-              description: 'One embedding per chunk, in request order: one JSON document, or NDJSON lines for Accept: application/x-ndjson',
+              description: 'One vector per chunk, in request order: one JSON document, or NDJSON lines for Accept: application/x-ndjson',
               content: {
-                ...json(EmbedResponse, '').content,
+                ...json(embed.response, '').content,
                 'application/x-ndjson': {
                   schema: {
                     description:
-                      'Sent for Accept: application/x-ndjson. One line per chunk (a ChunkEmbedding), in request order, written as batches finish, then a summary line (EmbedStreamSummary). A failure after the first line ends the stream with an ErrorResponse line and no summary. The server holds at most two windows of vectors, whatever the request size.',
+                      'Sent for Accept: application/x-ndjson. One line per chunk (a ChunkVector), in request order, written as batches finish, then a summary line (EmbedStreamSummary). A failure after the first line ends the stream with an ErrorResponse line and no summary. The server holds at most two windows of vectors, whatever the request size.',
                     oneOf: [
-                      z.toJSONSchema(ChunkEmbedding, { target: 'draft-2020-12' }),
-                      z.toJSONSchema(EmbedStreamSummary, { target: 'draft-2020-12' }),
+                      z.toJSONSchema(embed.vector, { target: 'draft-2020-12' }),
+                      z.toJSONSchema(embed.summary, { target: 'draft-2020-12' }),
                       z.toJSONSchema(ErrorResponse, { target: 'draft-2020-12' }),
                     ],
                   },

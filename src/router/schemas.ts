@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DIMENSIONS, MAX_SEQ_LENGTH } from '../model/spec.js';
+import { DIMENSIONS, MAX_POSITION_EMBEDDINGS, MAX_SEQ_LENGTH } from '../model/spec.js';
 
 /**
  * The wire format, in one place: request validation, the OpenAPI document and the tests' response
@@ -14,44 +14,80 @@ export const ErrorResponse = z
   })
   .meta({ id: 'ErrorResponse' });
 
+/**
+ * POST /embed's request and response are the original Python worker's wire contract (issue 12): `{batch_id, chunks:
+ * [{chunk_id, content}]}` in, `{batch_id, vectors: [{chunk_id, vector}]}` out, with this service's own fields beside
+ * them (every client of the original ignores fields it does not know). Like the original, chunk ids are the caller's
+ * business: empty and repeated ids are accepted, and vectors are matched to chunks by position.
+ */
+const contentText = (maxSeqLength: number) =>
+  `Text to embed; may be empty, of any length. The model sees its first ${maxSeqLength} word pieces (EMBEDDING_MAX_SEQ_LENGTH), [CLS] and [SEP] included; the rest is cut, never refused.`;
+const tokensText = (maxSeqLength: number) => `Word pieces fed to the model, [CLS] and [SEP] included: at most ${maxSeqLength} (EMBEDDING_MAX_SEQ_LENGTH)`;
+const truncatedText = (maxSeqLength: number) => `True when the content was cut to ${maxSeqLength} word pieces (or cut before tokenizing at EMBEDDING_MAX_CHUNK_CHARS)`;
+
 export const Chunk = z
   .object({
-    chunk_id: z.string().min(1).describe('Caller-chosen id, unique within the request'),
-    content: z.string().describe(`Text to embed; may be empty. Truncated to ${MAX_SEQ_LENGTH} word pieces.`),
+    chunk_id: z.string().describe('Caller-chosen id, echoed with its vector; may be empty or repeated (vectors follow the chunks by position)'),
+    content: z.string().describe(contentText(MAX_SEQ_LENGTH)),
   })
   .meta({ id: 'Chunk' });
 
 export const EmbedRequest = z
   .object({
-    batch_id: z.string().min(1).describe('Caller-chosen id echoed in the response'),
+    batch_id: z.string().describe('Caller-chosen id echoed in the response and in the embedding.batch_*.v1 log events'),
     chunks: z.array(Chunk).min(1),
   })
   .meta({ id: 'EmbedRequest' });
 export type EmbedRequest = z.infer<typeof EmbedRequest>;
 
-export const ChunkEmbedding = z
+export const ChunkVector = z
   .object({
     chunk_id: z.string(),
-    embedding: z.array(z.number()).length(DIMENSIONS).describe('L2-normalised vector'),
-    tokens: z.number().int().min(2).max(MAX_SEQ_LENGTH).describe('Word pieces fed to the model, [CLS] and [SEP] included'),
-    truncated: z.boolean().describe(`True when the content was cut to ${MAX_SEQ_LENGTH} word pieces`),
+    vector: z.array(z.number()).length(DIMENSIONS).describe(`The ${DIMENSIONS}-dimensional L2-normalised embedding`),
+    tokens: z.number().int().min(2).max(MAX_POSITION_EMBEDDINGS).describe(tokensText(MAX_SEQ_LENGTH)),
+    truncated: z.boolean().describe(truncatedText(MAX_SEQ_LENGTH)),
   })
-  .meta({ id: 'ChunkEmbedding' });
+  .meta({ id: 'ChunkVector' });
 
 export const EmbedResponse = z
   .object({
     batch_id: z.string(),
+    vectors: z.array(ChunkVector).describe('One entry per chunk, in request order'),
     model: z.string(),
     dimensions: z.literal(DIMENSIONS),
-    embeddings: z.array(ChunkEmbedding).describe('One entry per chunk, in request order'),
     usage: z.object({ chunks: z.number().int(), tokens: z.number().int() }),
     timing_ms: z.number(),
   })
   .meta({ id: 'EmbedResponse' });
 
+/** The last line of an NDJSON /embed response: the JSON response without `vectors`. */
+export const EmbedStreamSummary = EmbedResponse.omit({ vectors: true }).meta({ id: 'EmbedStreamSummary' });
+
+/**
+ * The /embed schemas with the configured sequence length in their descriptions and bounds, for the OpenAPI document.
+ * Extended copies, so the registered schemas above keep their ids.
+ */
+export function embedSchemas(maxSeqLength: number) {
+  const chunk = Chunk.extend({ content: z.string().describe(contentText(maxSeqLength)) });
+  const vector = ChunkVector.extend({
+    tokens: z.number().int().min(2).max(maxSeqLength).describe(tokensText(maxSeqLength)),
+    truncated: z.boolean().describe(truncatedText(maxSeqLength)),
+  });
+  const response = EmbedResponse.extend({ vectors: z.array(vector).describe('One entry per chunk, in request order') });
+  return {
+    request: EmbedRequest.extend({ chunks: z.array(chunk).min(1) }),
+    vector,
+    response,
+    summary: EmbedStreamSummary,
+  };
+}
+
 export const HealthResponse = z
   .object({
-    status: z.enum(['ok', 'loading']),
+    status: z.enum(['healthy', 'loading']).describe('healthy (200) once every worker has loaded the model; loading (503) before'),
+    model_loaded: z.boolean().describe('The original worker’s field: true when status is healthy'),
+    embedding_dim: z.literal(DIMENSIONS).describe('The original worker’s field: the vector width'),
+    max_seq_length: z.number().int().describe('EMBEDDING_MAX_SEQ_LENGTH: word pieces the model sees per text'),
     model: z.string(),
     variant: z.enum(['fp32', 'int8']),
     dimensions: z.literal(DIMENSIONS),
@@ -125,15 +161,10 @@ export const SupervisorState = z
   })
   .meta({ id: 'SupervisorState' });
 
-/** The last line of an NDJSON /embed response: the JSON response without `embeddings`. */
-export const EmbedStreamSummary = EmbedResponse.omit({ embeddings: true }).meta({ id: 'EmbedStreamSummary' });
-
 /** Request-size limits from the configuration; the schemas below carry them, so OpenAPI shows them. */
 export interface RequestLimits {
   /** Most chunks (or `input` strings) in one request: EMBEDDING_MAX_CHUNKS_PER_REQUEST. */
   maxChunks: number;
-  /** Most characters (UTF-16 code units) in one chunk's content: EMBEDDING_MAX_CHUNK_CHARS. */
-  maxChunkChars: number;
 }
 
 export const ReadyResponse = z
@@ -158,7 +189,7 @@ export const DIMENSIONS_MESSAGE = `dimensions must be ${DIMENSIONS}: the model h
 
 /** POST /v1/embeddings, OpenAI's embeddings request; `limits` bound the inputs. */
 export function openAiEmbeddingRequest(limits: RequestLimits) {
-  const text = z.string().max(limits.maxChunkChars);
+  const text = z.string();
   return z
     .object({
       input: z
@@ -172,7 +203,7 @@ export function openAiEmbeddingRequest(limits: RequestLimits) {
       dimensions: z.literal(DIMENSIONS, { message: DIMENSIONS_MESSAGE }).optional().describe(`Only ${DIMENSIONS} is accepted`),
       user: z.string().optional().describe('Accepted and ignored'),
     })
-    .describe(`OpenAI's embeddings request; at most ${limits.maxChunks} inputs of at most ${limits.maxChunkChars} characters each`);
+    .describe(`OpenAI's embeddings request; at most ${limits.maxChunks} inputs, each of any length (cut as /embed's chunks are)`);
 }
 export type OpenAIEmbeddingRequest = z.infer<ReturnType<typeof openAiEmbeddingRequest>>;
 
@@ -195,3 +226,11 @@ export const OpenAIEmbeddingResponse = z
     }),
   })
   .meta({ id: 'OpenAIEmbeddingResponse' });
+
+/** GET /: the original worker's connectivity check, answered the same. */
+export const RootResponse = z
+  .object({
+    service: z.literal('doctown-embedding-worker').describe('The name the original worker answered with, kept so its checks pass'),
+    status: z.literal('running'),
+  })
+  .meta({ id: 'RootResponse' });

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { RuntimeLimits } from '../core/runtime-limits.js';
-import { largestBatchBytes } from '../model/spec.js';
+import { largestBatchBytes, MAX_SEQ_LENGTH } from '../model/spec.js';
 import { resolveBudget } from './budget.js';
 import { cgroupAtRoot, findOwnCgroup, readCgroupMemory } from './cgroup.js';
 import type { PolicyConfig } from './policy.js';
@@ -38,7 +38,8 @@ export type SupervisorConfig = Pick<
   | 'maxBatchSize'
   | 'workers'
   | 'maxBatchTokens'
->;
+> &
+  Partial<Pick<Config, 'maxSeqLength'>>;
 
 /**
  * Builds the supervisor from config: finds the process's memory cgroup (or takes EMBEDDING_CGROUP_ROOT),
@@ -54,6 +55,7 @@ export async function createSupervisor(
   const budgetFor = (reading: typeof cgroup) =>
     resolveBudget({ percent: config.maxMemoryPercent, absoluteMb: config.maxMemoryMb, totalBytes: os.totalmem(), cgroup: reading });
   const budget = budgetFor(cgroup);
+  const seq = config.maxSeqLength ?? MAX_SEQ_LENGTH;
   const policy: PolicyConfig = {
     adaptive: config.adaptiveBatching,
     budgetBytes: budget.budgetBytes,
@@ -70,15 +72,16 @@ export async function createSupervisor(
     reclaimAfterIdleMs: RECLAIM_AFTER_IDLE_MS,
     recycleMinIntervalMs: RECYCLE_MIN_INTERVAL_MS,
     recycleMaxBackoffMs: RECYCLE_MAX_BACKOFF_MS,
-    // The worst batch the planner may form under both caps, by the batch memory model.
-    arenaBytesFor: (batchSize) => largestBatchBytes(batchSize, config.maxBatchTokens),
+    // The worst batch the planner may form under both caps, by the batch memory model, with rows as long as
+    // EMBEDDING_MAX_SEQ_LENGTH allows (a 512-token row costs more than twice a 256-token one: attention is quadratic).
+    arenaBytesFor: (batchSize) => largestBatchBytes(batchSize, config.maxBatchTokens, seq),
   };
   return new MemorySupervisor({
     policy,
     budget,
     rebudget: budgetFor,
     cgroup,
-    gate: new HeadroomGate({ budgetBytes: budget.budgetBytes, usedBytes: process.memoryUsage.rss(), pool: deps.pool }),
+    gate: new HeadroomGate({ budgetBytes: budget.budgetBytes, usedBytes: process.memoryUsage.rss(), pool: deps.pool, maxSeqLength: seq }),
     sampleIntervalMs: config.memorySampleMs,
     sampler: deps.sampler ?? createSystemSampler({ cgroup: location }),
     limits: deps.limits,

@@ -19,7 +19,7 @@ interface Reservation {
 export interface HeadroomReport {
   headroom_bytes: number;
   committed_bytes: number;
-  /** Full-length (MAX_SEQ_LENGTH) rows one batch may hold right now, on the worker with the smallest arena. */
+  /** Full-length (EMBEDDING_MAX_SEQ_LENGTH) rows one batch may hold right now, on the worker with the smallest arena. */
   max_rows_at_full_length: number;
   /** Times a batch was held back for memory so far. */
   memory_waits: number;
@@ -41,8 +41,11 @@ export class HeadroomGate implements DispatchGate {
   #running = 0;
   #waits = 0;
   #refused = 0;
+  /** EMBEDDING_MAX_SEQ_LENGTH: the longest row a batch can have, where the estimates stop. */
+  readonly #seq: number;
 
-  constructor(options: { budgetBytes: number; usedBytes: number; pool: { snapshot(): WorkerSnapshot[] }; now?: () => number }) {
+  constructor(options: { budgetBytes: number; usedBytes: number; pool: { snapshot(): WorkerSnapshot[] }; now?: () => number; maxSeqLength?: number }) {
+    this.#seq = options.maxSeqLength ?? MAX_SEQ_LENGTH;
     this.#budgetBytes = options.budgetBytes;
     this.#usedBytes = options.usedBytes;
     this.#pool = options.pool;
@@ -73,8 +76,8 @@ export class HeadroomGate implements DispatchGate {
 
   acquire(texts: readonly string[], onlyFree = false): Grant {
     let longest = 0;
-    for (const text of texts) longest = Math.max(longest, estimateTokens(text));
-    const padded = Math.min(MAX_SEQ_LENGTH, Math.ceil(longest * PADDED_MARGIN));
+    for (const text of texts) longest = Math.max(longest, estimateTokens(text, this.#seq));
+    const padded = Math.min(this.#seq, Math.ceil(longest * PADDED_MARGIN));
     const arenas = this.#arenas();
     const decision = admitBatch({
       rows: texts.length,
@@ -120,7 +123,7 @@ export class HeadroomGate implements DispatchGate {
     const headroom = this.#budgetBytes - this.#usedBytes - committed;
     const { smallest } = this.#arenas();
     let rows = 0;
-    while (rows < 1024 && batchMemoryBytes(rows + 1, MAX_SEQ_LENGTH) - smallest <= headroom) rows++;
+    while (rows < 1024 && batchMemoryBytes(rows + 1, this.#seq) - smallest <= headroom) rows++;
     return { headroom_bytes: headroom, committed_bytes: committed, max_rows_at_full_length: rows, memory_waits: this.#waits, refused_batches: this.#refused };
   }
 }

@@ -91,15 +91,15 @@ test('under a real 700 MiB limit with EMBEDDING_MAX_BATCH_TOKENS=16384, no batch
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ batch_id: `big-${r}`, chunks }),
     });
-    return { status: res.status, body: (await res.json()) as { embeddings?: Array<{ chunk_id: string; embedding: number[]; truncated: boolean }> } };
+    return { status: res.status, body: (await res.json()) as { vectors?: Array<{ chunk_id: string; vector: number[]; truncated: boolean }> } };
   });
   for (const { status, body } of await Promise.all(requests)) {
     t.is(status, 200);
     t.deepEqual(
-      body.embeddings?.map((e) => e.chunk_id),
+      body.vectors?.map((e) => e.chunk_id),
       chunks.map((c) => c.chunk_id),
     );
-    t.true(body.embeddings!.every((e) => e.embedding.length === 384 && e.truncated));
+    t.true(body.vectors!.every((e) => e.vector.length === 384 && e.truncated));
   }
   const report = (await health(server.url)).supervisor as unknown as { headroom?: { max_rows_at_full_length: number; memory_waits: number } };
   t.true(report.headroom !== undefined && report.headroom.max_rows_at_full_length < 64, `effective cap ${report.headroom?.max_rows_at_full_length} full-length rows`);

@@ -23,7 +23,7 @@ const embed = (body: unknown, headers?: Record<string, string>) => postJson(`${s
 async function embedOne(content: string): Promise<number[]> {
   const res = await embed({ batch_id: 'one', chunks: [{ chunk_id: 'x', content }] });
   if (res.status !== 200) throw new Error(res.text);
-  return res.json.embeddings[0].embedding;
+  return res.json.vectors[0].vector;
 }
 
 test('a small request returns the documented shape, one result per chunk', async (t) => {
@@ -39,12 +39,12 @@ test('a small request returns the documented shape, one result per chunk', async
   const body = EmbedResponse.parse(res.json);
   t.is(body.batch_id, 'b-1');
   t.is(body.model, 'sentence-transformers/all-MiniLM-L6-v2');
-  t.deepEqual(body.embeddings.map((e) => e.chunk_id), ['a', 'empty']);
+  t.deepEqual(body.vectors.map((e) => e.chunk_id), ['a', 'empty']);
   // An empty string is valid: [CLS] [SEP] still gets a vector.
-  t.is(body.embeddings[1]!.tokens, 2);
+  t.is(body.vectors[1]!.tokens, 2);
   t.is(body.usage.chunks, 2);
-  t.is(body.usage.tokens, body.embeddings[0]!.tokens + 2);
-  for (const e of body.embeddings) t.true(Math.abs(Math.hypot(...e.embedding) - 1) < 1e-5);
+  t.is(body.usage.tokens, body.vectors[0]!.tokens + 2);
+  for (const e of body.vectors) t.true(Math.abs(Math.hypot(...e.vector) - 1) < 1e-5);
 });
 
 test('a 1,000-chunk request keeps ids and order across batches and workers', async (t) => {
@@ -56,24 +56,24 @@ test('a 1,000-chunk request keeps ids and order across batches and workers', asy
   const res = await embed({ batch_id: 'big', chunks });
   t.is(res.status, 200);
   const body = EmbedResponse.parse(res.json);
-  t.is(body.embeddings.length, 1000);
+  t.is(body.vectors.length, 1000);
   t.deepEqual(
-    body.embeddings.map((e) => e.chunk_id),
+    body.vectors.map((e) => e.chunk_id),
     chunks.map((c) => c.chunk_id),
   );
   // Each result belongs to its own chunk: compare a sample with the chunk embedded alone.
   for (const i of [0, 1, 7, 500, 998, 999]) {
     const alone = await embedOne(chunks[i]!.content);
-    t.true(cosine(alone, body.embeddings[i]!.embedding) > 0.99999, `chunk ${i}`);
+    t.true(cosine(alone, body.vectors[i]!.vector) > 0.99999, `chunk ${i}`);
   }
-  t.true(cosine(body.embeddings[0]!.embedding, body.embeddings[1]!.embedding) < 0.9999);
+  t.true(cosine(body.vectors[0]!.vector, body.vectors[1]!.vector) < 0.9999);
 });
 
 test('text beyond 256 word pieces is truncated and flagged', async (t) => {
   const res = await embed({ batch_id: 'long', chunks: [{ chunk_id: 'l', content: 'token '.repeat(1000) }] });
   t.is(res.status, 200);
-  t.is(res.json.embeddings[0].tokens, 256);
-  t.true(res.json.embeddings[0].truncated);
+  t.is(res.json.vectors[0].tokens, 256);
+  t.true(res.json.vectors[0].truncated);
 });
 
 test.serial('the real service feeds /metrics: batches, chunks and tokens it ran, its queue, readiness and the supervisor’s gauges', async (t) => {

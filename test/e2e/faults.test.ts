@@ -21,7 +21,7 @@ test.before(async () => {
   try {
     await server.waitReady();
     const res = await postJson(`${server.url}/embed`, request(true));
-    healthy = res.json.embeddings.map((e: { embedding: number[] }) => e.embedding);
+    healthy = res.json.vectors.map((e: { vector: number[] }) => e.vector);
   } finally {
     await server.stop();
   }
@@ -34,10 +34,10 @@ for (const mode of ['throw', 'exit'] as const) {
       await server.waitReady();
       const res = await postJson(`${server.url}/embed`, request(true));
       t.is(res.status, 200, res.text);
-      t.is(res.json.embeddings.length, texts.length + 1);
-      res.json.embeddings.forEach((e: { chunk_id: string; embedding: number[] }, i: number) => {
+      t.is(res.json.vectors.length, texts.length + 1);
+      res.json.vectors.forEach((e: { chunk_id: string; vector: number[] }, i: number) => {
         t.is(e.chunk_id, `c${i}`);
-        t.true(cosine(e.embedding, healthy[i]!) > 0.99999, e.chunk_id);
+        t.true(cosine(e.vector, healthy[i]!) > 0.99999, e.chunk_id);
       });
       t.true(server.logs.some((l) => l.includes('retrying once')), 'the retry is logged');
     } finally {
@@ -59,8 +59,8 @@ for (const mode of ['throw', 'exit'] as const) {
       t.is(openai.status, 200, openai.text);
       const next = await postJson(`${server.url}/embed`, request(false));
       t.is(next.status, 200, next.text);
-      t.is(next.json.embeddings.length, texts.length);
-      next.json.embeddings.forEach((e: { embedding: number[] }, i: number) => t.true(cosine(e.embedding, healthy[i]!) > 0.99999));
+      t.is(next.json.vectors.length, texts.length);
+      next.json.vectors.forEach((e: { vector: number[] }, i: number) => t.true(cosine(e.vector, healthy[i]!) > 0.99999));
     } finally {
       t.is(await server.stop(), 0);
     }

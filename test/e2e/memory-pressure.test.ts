@@ -52,13 +52,13 @@ test('under a tight budget every vector matches the unpressured server while the
   t.is(res.status, 200, res.text.slice(0, 300));
   const body = EmbedResponse.parse(res.json);
   t.deepEqual(
-    body.embeddings.map((e) => e.chunk_id),
+    body.vectors.map((e) => e.chunk_id),
     chunks.map((c) => c.chunk_id),
   );
   let lowest = 1;
-  body.embeddings.forEach((e, i) => {
-    lowest = Math.min(lowest, cosine(e.embedding, expected.embeddings[i]!.embedding));
-    t.is(e.tokens, expected.embeddings[i]!.tokens);
+  body.vectors.forEach((e, i) => {
+    lowest = Math.min(lowest, cosine(e.vector, expected.vectors[i]!.vector));
+    t.is(e.tokens, expected.vectors[i]!.tokens);
   });
   t.true(lowest >= 0.99999, `lowest cosine ${lowest}`);
 

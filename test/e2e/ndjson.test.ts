@@ -49,11 +49,11 @@ test('NDJSON lines carry exactly what the JSON response does, in request order, 
   for await (const line of lines(res)) got.push(JSON.parse(line));
   t.is(got.length, chunks.length + 1);
   // One window holds the whole request, so batches are the same as for JSON and the floats identical.
-  t.deepEqual(got.slice(0, -1), json.embeddings);
+  t.deepEqual(got.slice(0, -1), json.vectors);
   const summary = got.at(-1);
   t.deepEqual(summary.usage, json.usage);
   t.like(summary, { batch_id: 'same', model: json.model, dimensions: 384 });
-  t.false('embeddings' in summary);
+  t.false('vectors' in summary);
 });
 
 test('a 50,000-chunk request streams every vector in order while RSS stays within the budget', async (t) => {
@@ -62,7 +62,7 @@ test('a 50,000-chunk request streams every vector in order while RSS stays withi
   const chunks = Array.from({ length: count }, (_, i) => ({ chunk_id: `n${i}`, content: WORDS[i % WORDS.length]! }));
   const single = new Map<string, number[]>();
   for (const word of WORDS.slice(0, 4)) {
-    single.set(word, (await postJson(`${server.url}/embed`, { batch_id: 's', chunks: [{ chunk_id: 'x', content: word }] })).json.embeddings[0].embedding);
+    single.set(word, (await postJson(`${server.url}/embed`, { batch_id: 's', chunks: [{ chunk_id: 'x', content: word }] })).json.vectors[0].vector);
   }
   const res = await post({ batch_id: 'fifty-thousand', chunks });
   t.is(res.status, 200);
@@ -78,12 +78,12 @@ test('a 50,000-chunk request streams every vector in order while RSS stays withi
       continue;
     }
     // Every line's id and position; every 61st line in full (parsing 400 MB of floats would dominate the test).
-    if (!line.startsWith(`{"chunk_id":"n${index}","embedding":[`)) inOrder = false;
+    if (!line.startsWith(`{"chunk_id":"n${index}","vector":[`)) inOrder = false;
     if (index % 61 === 0) {
       const entry = JSON.parse(line);
-      if (entry.embedding.length !== 384 || entry.tokens !== 3) inOrder = false;
+      if (entry.vector.length !== 384 || entry.tokens !== 3) inOrder = false;
       const expected = single.get(WORDS[index % WORDS.length]!);
-      if (expected && Math.max(...expected.map((v, d) => Math.abs(v - entry.embedding[d]))) > 1e-5) mismatches++;
+      if (expected && Math.max(...expected.map((v, d) => Math.abs(v - entry.vector[d]))) > 1e-5) mismatches++;
       checked++;
     }
     index++;

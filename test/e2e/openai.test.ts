@@ -30,7 +30,7 @@ test.after.always(async () => {
 async function embedVectors(texts: string[]): Promise<{ vectors: number[][]; tokens: number }> {
   const res = await postJson(`${server.url}/embed`, { batch_id: 'cmp', chunks: texts.map((content, i) => ({ chunk_id: `c${i}`, content })) });
   if (res.status !== 200) throw new Error(res.text);
-  return { vectors: res.json.embeddings.map((e: { embedding: number[] }) => e.embedding), tokens: res.json.usage.tokens };
+  return { vectors: res.json.vectors.map((e: { vector: number[] }) => e.vector), tokens: res.json.usage.tokens };
 }
 
 function decodeBase64(value: string): number[] {

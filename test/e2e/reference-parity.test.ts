@@ -29,12 +29,12 @@ for (const variant of ['fp32', 'int8'] as const) {
       });
       t.is(res.status, 200, res.text);
       const cosines: number[] = [];
-      res.json.embeddings.forEach((e: { chunk_id: string; embedding: number[]; tokens: number; truncated: boolean }, i: number) => {
+      res.json.vectors.forEach((e: { chunk_id: string; vector: number[]; tokens: number; truncated: boolean }, i: number) => {
         const item = reference.items[i]!;
         t.is(e.chunk_id, item.id);
         t.is(e.tokens, item.token_ids.length, item.id);
         t.is(e.truncated, item.truncated, item.id);
-        const c = cosine(e.embedding, item.embedding);
+        const c = cosine(e.vector, item.embedding);
         cosines.push(c);
         t.true(c >= bar.each, `${item.id}: cosine ${c}`);
       });

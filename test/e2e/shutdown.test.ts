@@ -53,9 +53,9 @@ test.serial('SIGTERM: /ready turns 503, the request in flight completes in full,
 
   const res = await inFlight;
   t.is(res.status, 200);
-  t.is(res.json.embeddings.length, request.chunks.length);
+  t.is(res.json.vectors.length, request.chunks.length);
   t.deepEqual(
-    res.json.embeddings.map((e: { chunk_id: string }) => e.chunk_id),
+    res.json.vectors.map((e: { chunk_id: string }) => e.chunk_id),
     request.chunks.map((c) => c.chunk_id),
   );
 

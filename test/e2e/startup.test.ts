@@ -14,6 +14,7 @@ test('/health answers 503 while the model loads, then 200; /embed waits for the 
     const earlyBody = HealthResponse.parse(await early.json());
     t.is(early.status, 503);
     t.is(earlyBody.status, 'loading');
+    t.is(earlyBody.model_loaded, false);
     const earlyEmbed = await postJson(`${server.url}/embed`, { batch_id: 'b', chunks: [{ chunk_id: 'c', content: 'x' }] });
     t.true(earlyEmbed.status === 503 || earlyEmbed.status === 200);
     if (earlyEmbed.status === 503) {
@@ -25,7 +26,7 @@ test('/health answers 503 while the model loads, then 200; /embed waits for the 
     const late = await fetch(`${server.url}/health`);
     const body = HealthResponse.parse(await late.json());
     t.is(late.status, 200);
-    t.like(body, { status: 'ok', model: 'sentence-transformers/all-MiniLM-L6-v2', variant: 'fp32', dimensions: 384 });
+    t.like(body, { status: 'healthy', model_loaded: true, embedding_dim: 384, model: 'sentence-transformers/all-MiniLM-L6-v2', variant: 'fp32', dimensions: 384 });
     t.true(body.workers >= 1);
     t.true(body.threads_per_worker >= 1);
   } finally {

@@ -61,8 +61,8 @@ def embed(request: EmbedRequest):
         vectors, tokens = embed_batch(texts[start : start + BATCH_SIZE])
         for i, vector in enumerate(vectors):
             chunk = request.chunks[start + i]
-            out.append({"chunk_id": chunk.chunk_id, "embedding": vector.tolist(), "tokens": int(tokens[i])})
-    return {"batch_id": request.batch_id, "embeddings": out}
+            out.append({"chunk_id": chunk.chunk_id, "vector": vector.tolist(), "tokens": int(tokens[i])})
+    return {"batch_id": request.batch_id, "vectors": out}
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ export interface WorkerSettings {
   tokenizerPath: string;
   intraOpThreads: number;
   dims: number;
+  /** EMBEDDING_MAX_SEQ_LENGTH: where the tokenizer cuts each text, [CLS] and [SEP] included. */
+  maxSeqLength?: number | undefined;
   /** Test-only (EMBEDDING_TEST_FAULTS); undefined in service. */
   faults?: FaultSettings | undefined;
 }

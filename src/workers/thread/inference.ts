@@ -5,7 +5,7 @@
  * through `embedIds`, so "service against ceiling" compares the same tensor, ONNX and pooling code.
  */
 import ort from 'onnxruntime-node';
-import { MAX_SEQ_LENGTH } from '../../model/spec.js';
+import { MAX_POSITION_EMBEDDINGS, MAX_SEQ_LENGTH } from '../../model/spec.js';
 import { ModelTokenizer, type ModelInput } from './tokenizer.js';
 import { meanPoolNormalize } from './pooling.js';
 import { allocateBatchResult } from '../batch-result.js';
@@ -15,6 +15,8 @@ export interface InferenceOptions {
   tokenizerPath: string;
   intraOpThreads: number;
   dims: number;
+  /** EMBEDDING_MAX_SEQ_LENGTH: word pieces per text, [CLS] and [SEP] included; MAX_SEQ_LENGTH (256) when unset. */
+  maxSeqLength?: number | undefined;
   /**
    * Whether idle intra-op threads busy-wait (onnxruntime's default) or sleep; the bench turns it off
    * to measure layouts with more threads than cores. Unset leaves the session options as the service
@@ -50,7 +52,7 @@ export class Inference {
       graphOptimizationLevel: 'all',
       ...(options.allowSpinning === undefined ? {} : { extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } } }),
     });
-    return new Inference(session, ModelTokenizer.fromFile(options.tokenizerPath), options.dims);
+    return new Inference(session, ModelTokenizer.fromFile(options.tokenizerPath, options.maxSeqLength ?? MAX_SEQ_LENGTH), options.dims);
   }
 
   encode(texts: readonly string[]): ModelInput[] {
@@ -73,14 +75,14 @@ export class Inference {
   }
 
   /**
-   * Rows of token ids ([CLS] … [SEP], at most MAX_SEQ_LENGTH each) padded to the longest into one
+   * Rows of token ids ([CLS] … [SEP], at most the tokenizer's maxSeqLength each) padded to the longest into one
    * batch, run, and pooled into `vectors` (rows × dims). Returns the padded length.
    */
   async embedIds(rows: readonly (readonly number[])[], vectors: Float32Array): Promise<number> {
     const count = rows.length;
     const padded = Math.max(...rows.map((ids) => ids.length));
     // The tokenizer never returns more; a longer row would run into the next row's tensor slots.
-    if (padded > MAX_SEQ_LENGTH) throw new Error(`a row of ${padded} token ids is longer than the model's ${MAX_SEQ_LENGTH}`);
+    if (padded > MAX_POSITION_EMBEDDINGS) throw new Error(`a row of ${padded} token ids is longer than the model's ${MAX_POSITION_EMBEDDINGS} positions`);
 
     const inputIds = new BigInt64Array(count * padded);
     const attentionMask = new BigInt64Array(count * padded);

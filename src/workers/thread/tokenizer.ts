@@ -1,45 +1,51 @@
 import { readFileSync } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { CLS_TOKEN, MAX_SEQ_LENGTH, SEP_TOKEN } from '../../model/spec.js';
+import { CLS_TOKEN, MAX_POSITION_EMBEDDINGS, MAX_SEQ_LENGTH, SEP_TOKEN } from '../../model/spec.js';
 import { useFastWordPiece } from './wordpiece.js';
 
-const CONTENT_TOKENS = MAX_SEQ_LENGTH - 2;
 /** First prefix tried for long texts; grows 4× until it yields enough word pieces. */
 const FIRST_WINDOW_CHARS = 4096;
 
 export interface ModelInput {
-  /** Token ids as the model sees them: [CLS] … [SEP], at most MAX_SEQ_LENGTH. */
+  /** Token ids as the model sees them: [CLS] … [SEP], at most the tokenizer's maxSeqLength. */
   ids: number[];
-  /** Whether word pieces were cut off to fit MAX_SEQ_LENGTH. */
+  /** Whether word pieces were cut off to fit maxSeqLength. */
   truncated: boolean;
 }
 
 /**
  * Uncased WordPiece encoding with sentence-transformers' truncation: the text's word pieces are cut
- * to MAX_SEQ_LENGTH - 2, then wrapped in [CLS] … [SEP] (what HF tokenizers' post-processor does).
+ * to maxSeqLength - 2, then wrapped in [CLS] … [SEP] (what HF tokenizers' post-processor does).
  */
 export class ModelTokenizer {
   readonly #tokenizer: Tokenizer;
   readonly #cls: number;
   readonly #sep: number;
+  /** Word pieces of content kept: maxSeqLength less [CLS] and [SEP]. */
+  readonly #contentTokens: number;
   /** Whether the library's WordPiece search was replaced by the bounded one (wordpiece.ts): same ids, less time. */
   readonly fastWordPiece: boolean;
 
-  constructor(tokenizerJson: object) {
+  /** `maxSeqLength`: EMBEDDING_MAX_SEQ_LENGTH, [CLS] and [SEP] included; sentence-transformers' 256 by default. */
+  constructor(tokenizerJson: object, readonly maxSeqLength = MAX_SEQ_LENGTH) {
+    if (!Number.isInteger(maxSeqLength) || maxSeqLength < 3 || maxSeqLength > MAX_POSITION_EMBEDDINGS) {
+      throw new RangeError(`maxSeqLength must be an integer from 3 to ${MAX_POSITION_EMBEDDINGS} (the model's position embeddings), not ${maxSeqLength}`);
+    }
+    this.#contentTokens = maxSeqLength - 2;
     this.#tokenizer = new Tokenizer(tokenizerJson, {});
     this.fastWordPiece = useFastWordPiece(this.#tokenizer);
     this.#cls = this.#idOf(CLS_TOKEN);
     this.#sep = this.#idOf(SEP_TOKEN);
   }
 
-  static fromFile(path: string): ModelTokenizer {
-    return new ModelTokenizer(JSON.parse(readFileSync(path, 'utf8')) as object);
+  static fromFile(path: string, maxSeqLength = MAX_SEQ_LENGTH): ModelTokenizer {
+    return new ModelTokenizer(JSON.parse(readFileSync(path, 'utf8')) as object, maxSeqLength);
   }
 
   encode(text: string): ModelInput {
     const pieces = this.#contentPieces(text);
-    const truncated = pieces.length > CONTENT_TOKENS;
-    const kept = truncated ? pieces.slice(0, CONTENT_TOKENS) : pieces;
+    const truncated = pieces.length > this.#contentTokens;
+    const kept = truncated ? pieces.slice(0, this.#contentTokens) : pieces;
     return { ids: [this.#cls, ...kept, this.#sep], truncated };
   }
 
@@ -56,7 +62,7 @@ export class ModelTokenizer {
       const cut = lastWhitespaceAtOrBefore(text, window);
       if (cut <= 0) break;
       const ids = this.#pieces(text.slice(0, cut));
-      if (ids.length > CONTENT_TOKENS) return ids;
+      if (ids.length > this.#contentTokens) return ids;
     }
     return this.#pieces(text);
   }
