@@ -107,7 +107,7 @@ test('GET routes: real responses match the document', async (t) => {
 const chunk = (i: number, content = `chunk ${i}`) => ({ chunk_id: `c${i}`, content });
 const embedCases: Array<[string, unknown, number, Record<string, string>?]> = [
   ['a valid request', { batch_id: 'b', chunks: [chunk(0), chunk(1, '')] }, 200],
-  ['invalid fields', { batch_id: 'b', chunks: [{ chunk_id: 'a' }] }, 400],
+  ['invalid fields', { batch_id: 'b', chunks: [{ chunk_id: 'a' }] }, 422],
   ['duplicate chunk ids (accepted, as the original worker did)', { batch_id: 'b', chunks: [chunk(0), chunk(0)] }, 200],
   ['malformed JSON', '{"batch_id":', 400],
   ['too many chunks', { batch_id: 'b', chunks: Array.from({ length: 11 }, (_, i) => chunk(i)) }, 413],

@@ -40,8 +40,8 @@ test('request ids: an incoming X-Request-Id is echoed, otherwise one is generate
   t.false(app.logs.join('\n').includes(KEY), 'the API key never reaches the log');
 
   const failed = await embed({ batch_id: 'x' }, { 'x-request-id': 'bad-one' });
-  t.is(failed.status, 400);
-  t.like(await lineOf('bad-one'), { level: 40, res: { status: 400 }, error_code: 'invalid_request' });
+  t.is(failed.status, 422);
+  t.like(await lineOf('bad-one'), { level: 40, res: { status: 422 }, error_code: 'validation_failed' });
   // A request refused by validation never started a batch, as in the original: no events.
   t.false(jsonLines(app.logs).some((l) => l.request_id === 'bad-one' && l.event));
 });

@@ -24,21 +24,21 @@ const oversized = JSON.stringify({ batch_id: 'x', chunks: [{ chunk_id: 'c', cont
 
 const badInputs: Array<[string, string | unknown, number, string, Record<string, string>?]> = [
   ['malformed JSON', '{"batch_id": "x", "chunks": [', 400, 'invalid_json'],
-  ['an array body', '[]', 400, 'invalid_request'],
-  ['a string body', '"hello"', 400, 'invalid_request'],
-  ['a null body', 'null', 400, 'invalid_request'],
-  ['missing batch_id', { chunks: [{ chunk_id: 'a', content: 'x' }] }, 400, 'invalid_request'],
-  ['numeric batch_id', { batch_id: 7, chunks: [{ chunk_id: 'a', content: 'x' }] }, 400, 'invalid_request'],
-  ['missing chunks', { batch_id: 'x' }, 400, 'invalid_request'],
-  ['chunks not an array', { batch_id: 'x', chunks: { chunk_id: 'a', content: 'x' } }, 400, 'invalid_request'],
-  ['empty chunks', { batch_id: 'x', chunks: [] }, 400, 'invalid_request'],
-  ['a chunk that is not an object', { batch_id: 'x', chunks: ['text'] }, 400, 'invalid_request'],
-  ['a null chunk', { batch_id: 'x', chunks: [null] }, 400, 'invalid_request'],
-  ['a chunk without chunk_id', { batch_id: 'x', chunks: [{ content: 'x' }] }, 400, 'invalid_request'],
-  ['a chunk without content', { batch_id: 'x', chunks: [{ chunk_id: 'a' }] }, 400, 'invalid_request'],
-  ['a numeric chunk_id', { batch_id: 'x', chunks: [{ chunk_id: 1, content: 'x' }] }, 400, 'invalid_request'],
-  ['a null content', { batch_id: 'x', chunks: [{ chunk_id: 'a', content: null }] }, 400, 'invalid_request'],
-  ['an object content', { batch_id: 'x', chunks: [{ chunk_id: 'a', content: { text: 'x' } }] }, 400, 'invalid_request'],
+  ['an array body', '[]', 422, 'validation_failed'],
+  ['a string body', '"hello"', 422, 'validation_failed'],
+  ['a null body', 'null', 422, 'validation_failed'],
+  ['missing batch_id', { chunks: [{ chunk_id: 'a', content: 'x' }] }, 422, 'validation_failed'],
+  ['numeric batch_id', { batch_id: 7, chunks: [{ chunk_id: 'a', content: 'x' }] }, 422, 'validation_failed'],
+  ['missing chunks', { batch_id: 'x' }, 422, 'validation_failed'],
+  ['chunks not an array', { batch_id: 'x', chunks: { chunk_id: 'a', content: 'x' } }, 422, 'validation_failed'],
+  ['empty chunks', { batch_id: 'x', chunks: [] }, 422, 'validation_failed'],
+  ['a chunk that is not an object', { batch_id: 'x', chunks: ['text'] }, 422, 'validation_failed'],
+  ['a null chunk', { batch_id: 'x', chunks: [null] }, 422, 'validation_failed'],
+  ['a chunk without chunk_id', { batch_id: 'x', chunks: [{ content: 'x' }] }, 422, 'validation_failed'],
+  ['a chunk without content', { batch_id: 'x', chunks: [{ chunk_id: 'a' }] }, 422, 'validation_failed'],
+  ['a numeric chunk_id', { batch_id: 'x', chunks: [{ chunk_id: 1, content: 'x' }] }, 422, 'validation_failed'],
+  ['a null content', { batch_id: 'x', chunks: [{ chunk_id: 'a', content: null }] }, 422, 'validation_failed'],
+  ['an object content', { batch_id: 'x', chunks: [{ chunk_id: 'a', content: { text: 'x' } }] }, 422, 'validation_failed'],
   ['a body over the limit', oversized, 413, 'payload_too_large'],
   ['a text/plain body', JSON.stringify(GOOD), 415, 'unsupported_media_type', { 'content-type': 'text/plain' }],
 ];
@@ -82,7 +82,7 @@ test('a body without Content-Type is read as JSON; another type is 415 naming th
 
 test('error messages point at the offending field', async (t) => {
   const res = await embed({ batch_id: 'x', chunks: [{ chunk_id: 'a', content: 'x' }, { chunk_id: 'b', content: 5 }] });
-  t.is(res.status, 400);
+  t.is(res.status, 422);
   t.regex(res.json.error.message, /^chunks\[1\]\.content: /);
 });
 

@@ -20,7 +20,12 @@ export const ERRORS = {
   invalid_json: { status: 400, description: 'the body is not valid JSON' },
   invalid_body: { status: 400, description: 'the body failed verification or does not match its Content-Length' },
   request_aborted: { status: 400, description: 'the body was not received in full' },
-  invalid_request: { status: 400, description: 'a field is missing or invalid; the message names it (e.g. chunks[3].content)' },
+  invalid_request: { status: 400, description: 'POST /v1/embeddings: a field is missing or invalid; the message names it (e.g. input)' },
+  // 422, as the original Python worker (FastAPI) answered it: its clients' tests check the status.
+  validation_failed: {
+    status: 422,
+    description: 'POST /embed: the body is JSON but a field is missing or invalid; the message names it (e.g. chunks[3].content)',
+  },
   unsupported_input: { status: 400, description: 'token-id arrays as input (they would be in another model’s vocabulary)' },
   bad_request: { status: 400, description: 'malformed HTTP; sent before routing, and the connection closes' },
   missing_api_key: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' }, description: 'no Authorization: Bearer key (EMBEDDING_API_KEY is set)' },
@@ -71,7 +76,6 @@ const COMMON_POST: readonly ErrorCode[] = [
   'invalid_json',
   'invalid_body',
   'request_aborted',
-  'invalid_request',
   'payload_too_large',
   'too_many_chunks',
   'unsupported_media_type',
@@ -87,7 +91,7 @@ const COMMON_POST: readonly ErrorCode[] = [
   'memory_pressure',
 ];
 export const ROUTE_ERRORS = {
-  embed: COMMON_POST,
-  openai: [...COMMON_POST, 'unsupported_input'],
+  embed: ['validation_failed', ...COMMON_POST],
+  openai: ['invalid_request', ...COMMON_POST, 'unsupported_input'],
   auth: ['missing_api_key', 'invalid_api_key'],
 } as const satisfies Record<string, readonly ErrorCode[]>;

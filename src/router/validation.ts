@@ -19,7 +19,7 @@ function relevantIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
   return { ...inner, path: [...issue.path, ...inner.path] };
 }
 
-export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown, invalid: 'invalid_request' | 'validation_failed' = 'invalid_request'): z.infer<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issue = relevantIssue(result.error.issues[0]!);
@@ -27,10 +27,13 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   const param = issue.path.length > 0 ? String(issue.path[0]) : null;
   // RequestLimits' size limit (an array over its max) is 413, not a malformed request.
   if (issue.code === 'too_big' && issue.origin === 'array') throw new ApiError('too_many_chunks', `${where}: ${issue.message}`, { param });
-  throw new ApiError('invalid_request', `${where}: ${issue.message}`, { param });
+  throw new ApiError(invalid, `${where}: ${issue.message}`, { param });
 }
 
-/** Empty and repeated chunk ids pass, as they did in the original worker: the answer follows the chunks by position. */
+/**
+ * Empty and repeated chunk ids pass, as they did in the original worker: the answer follows the chunks by position.
+ * An invalid body is 422 `validation_failed`, the status the original answered with.
+ */
 export function parseEmbedRequest(body: unknown): EmbedRequest {
-  return parseBody(EmbedRequest, body);
+  return parseBody(EmbedRequest, body, 'validation_failed');
 }
