@@ -59,7 +59,7 @@ export async function runJsonLoad(options: JsonLoadOptions): Promise<JsonLoadRes
         return;
       }
       const check = new OrderCheck(slice.map((c) => c.id));
-      for (const e of (JSON.parse(text) as { embeddings: Array<{ chunk_id: unknown; embedding: unknown }> }).embeddings) check.push(e.chunk_id, e.embedding);
+      for (const e of (JSON.parse(text) as { vectors: Array<{ chunk_id: unknown; vector: unknown }> }).vectors) check.push(e.chunk_id, e.vector);
       const report = check.report(true);
       result.order = addOrderReports(result.order, report);
       result.chunksReceived += report.received;

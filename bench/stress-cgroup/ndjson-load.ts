@@ -54,14 +54,14 @@ export async function runNdjsonLoad(url: string, chunks: readonly SourceChunk[],
         pending += decoder.decode(piece, { stream: true });
         let newline;
         while ((newline = pending.indexOf('\n')) !== -1) {
-          const line = JSON.parse(pending.slice(0, newline)) as { chunk_id?: unknown; embedding?: unknown; usage?: unknown; error?: unknown };
+          const line = JSON.parse(pending.slice(0, newline)) as { chunk_id?: unknown; vector?: unknown; usage?: unknown; error?: unknown };
           pending = pending.slice(newline + 1);
           if (line.error !== undefined) result.errorLine = JSON.stringify(line.error).slice(0, 300);
           else if (line.usage !== undefined) result.complete = true;
           else {
             result.firstLineS ??= (performance.now() - started) / 1000;
             result.linesReceived++;
-            check.push(line.chunk_id, line.embedding);
+            check.push(line.chunk_id, line.vector);
           }
         }
       }

@@ -31,10 +31,10 @@ export class OrderCheck {
     this.#report = { sent: ids.length, received: 0, outOfOrder: 0, duplicated: 0, unknown: 0, missing: 0, badVectors: 0 };
   }
 
-  push(id: unknown, embedding: unknown): void {
+  push(id: unknown, vector: unknown): void {
     const r = this.#report;
     r.received++;
-    if (!Array.isArray(embedding) || embedding.length !== this.#dims || !embedding.every((x) => Number.isFinite(x))) r.badVectors++;
+    if (!Array.isArray(vector) || vector.length !== this.#dims || !vector.every((x) => Number.isFinite(x))) r.badVectors++;
     if (typeof id !== 'string' || !this.#index.has(id)) {
       r.unknown++;
       r.outOfOrder++;

@@ -70,7 +70,7 @@ export function startSmallRequests(url: string, corpus: readonly SourceChunk[], 
         attempt.status = res.status;
         if (res.status === 200) {
           const check = new OrderCheck(body.map((c) => c.chunk_id));
-          for (const e of (JSON.parse(text) as { embeddings: Array<{ chunk_id: unknown; embedding: unknown }> }).embeddings) check.push(e.chunk_id, e.embedding);
+          for (const e of (JSON.parse(text) as { vectors: Array<{ chunk_id: unknown; vector: unknown }> }).vectors) check.push(e.chunk_id, e.vector);
           order = addOrderReports(order, check.report(true));
         }
       } catch (error) {
