@@ -23,6 +23,7 @@ export function testPolicy(overrides: Partial<PolicyConfig> = {}): PolicyConfig 
     reclaimAfterIdleMs: 2000,
     recycleMinIntervalMs: 0,
     recycleMaxBackoffMs: 60_000,
+    gatedDispatch: false,
     arenaBytesFor: (batchSize) => batchSize * 10 * MB,
     ...overrides,
   };

@@ -41,6 +41,15 @@ test('under high pressure the batch size halves first, then concurrency drops, n
   for (const a of actions) t.regex(a.reason, /RSS \d+ MB is 95% of the 1000 MB budget/);
 });
 
+test('with every batch checked against the budget before it starts, high pressure shrinks batches but keeps both workers busy', (t) => {
+  const cfg = { ...config, gatedDispatch: true };
+  const { actions, state } = run([0.95, 0.95, 0.95, 0.95, 0.95, 0.95], cfg);
+  t.deepEqual(actions.map(describe), ['batch-size 64→32', 'batch-size 32→16', 'batch-size 16→8']);
+  t.is(state.concurrency, 2);
+  // Over budget, concurrency still goes to 1.
+  t.is(run([1.1, 1.1], cfg).state.concurrency, 1);
+});
+
 test('over budget: minimum batch at once, then concurrency 1, then new batches wait, then requests are refused', (t) => {
   const { steps, state } = run([1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1]);
   const byStep = steps.map((s) => s.actions.map(describe));

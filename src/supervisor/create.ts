@@ -72,6 +72,7 @@ export async function createSupervisor(
     reclaimAfterIdleMs: RECLAIM_AFTER_IDLE_MS,
     recycleMinIntervalMs: RECYCLE_MIN_INTERVAL_MS,
     recycleMaxBackoffMs: RECYCLE_MAX_BACKOFF_MS,
+    gatedDispatch: true,
     // The worst batch the planner may form under both caps, by the batch memory model, with rows as long as
     // EMBEDDING_MAX_SEQ_LENGTH allows (a 512-token row costs more than twice a 256-token one: attention is quadratic).
     arenaBytesFor: (batchSize) => largestBatchBytes(batchSize, config.maxBatchTokens, seq),

@@ -48,6 +48,11 @@ export interface PolicyConfig {
    */
   recycleMinIntervalMs: number;
   recycleMaxBackoffMs: number;
+  /**
+   * Every batch's memory is checked before it starts (headroom-gate.ts), so at high pressure fewer
+   * batches in flight would only cost throughput: concurrency is then cut only when over budget.
+   */
+  gatedDispatch: boolean;
 }
 
 /**
@@ -215,7 +220,7 @@ function shrink(state: PolicyState, level: PressureLevel, config: PolicyConfig, 
     state.batchSize = to;
     return false;
   }
-  if (state.concurrency > 1) {
+  if (state.concurrency > 1 && (level === 'critical' || !config.gatedDispatch)) {
     const to = level === 'critical' ? 1 : state.concurrency - 1;
     actions.push({ type: 'concurrency', from: state.concurrency, to, reason: `${usage} at the minimum batch size: fewer batches in flight` });
     state.concurrency = to;
