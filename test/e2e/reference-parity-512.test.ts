@@ -7,24 +7,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { defaultModelDir, projectRoot } from '../../src/model/files.js';
+import { defaultModelDir } from '../../src/model/files.js';
 import { ModelTokenizer } from '../../src/workers/thread/tokenizer.js';
-import { cosine, postJson, startServer } from '../../harness/server.js';
+import { checkAgainstReference, loadReference } from '../../harness/reference.js';
+import { cosine, startServer } from '../../harness/server.js';
 
-interface ReferenceItem {
-  id: string;
-  text: string;
-  token_ids: number[];
-  truncated: boolean;
-  embedding: number[];
-}
-interface Reference {
-  max_seq_length: number;
-  items: ReferenceItem[];
-}
-const load = (name: string) => JSON.parse(readFileSync(path.join(projectRoot(), 'scripts/reference', name), 'utf8')) as Reference;
-const at256 = load('reference.json');
-const at512 = load('reference-512.json');
+const at256 = loadReference();
+const at512 = loadReference('reference-512.json');
 
 test('the 512 fixture holds texts between 256 and 512 word pieces, where the two settings disagree', (t) => {
   t.is(at512.max_seq_length, 512);
@@ -62,21 +51,7 @@ test.serial('EMBEDDING_MAX_SEQ_LENGTH=512: every reference text through the serv
     await server.waitReady();
     const health = (await (await fetch(`${server.url}/health`)).json()) as { max_seq_length: number };
     t.is(health.max_seq_length, 512);
-    const res = await postJson(`${server.url}/embed`, {
-      batch_id: 'parity-512',
-      chunks: at512.items.map((item) => ({ chunk_id: item.id, content: item.text })),
-    });
-    t.is(res.status, 200, res.text);
-    const cosines: number[] = [];
-    res.json.vectors.forEach((v: { chunk_id: string; vector: number[]; tokens: number; truncated: boolean }, i: number) => {
-      const item = at512.items[i]!;
-      t.is(v.chunk_id, item.id);
-      t.is(v.tokens, item.token_ids.length, item.id);
-      t.is(v.truncated, item.truncated, item.id);
-      const c = cosine(v.vector, item.embedding);
-      cosines.push(c);
-      t.true(c >= 0.99999, `${item.id}: cosine ${c}`);
-    });
+    const cosines = await checkAgainstReference(t, server.url, 'parity-512', at512.items, 0.99999);
     t.log(`512: lowest cosine ${Math.min(...cosines).toFixed(9)}`);
   } finally {
     t.is(await server.stop(), 0);

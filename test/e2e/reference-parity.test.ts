@@ -1,6 +1,6 @@
 import test from 'ava';
-import { loadReference } from '../../harness/reference.js';
-import { cosine, postJson, startServer } from '../../harness/server.js';
+import { checkAgainstReference, loadReference } from '../../harness/reference.js';
+import { startServer } from '../../harness/server.js';
 
 /** Every reference text embedded through the real server, fp32 and int8, against sentence-transformers' vectors. */
 const reference = loadReference();
@@ -23,21 +23,7 @@ for (const variant of ['fp32', 'int8'] as const) {
     const server = await startServer({ EMBEDDING_MODEL_VARIANT: variant });
     try {
       await server.waitReady();
-      const res = await postJson(`${server.url}/embed`, {
-        batch_id: `parity-${variant}`,
-        chunks: reference.items.map((item) => ({ chunk_id: item.id, content: item.text })),
-      });
-      t.is(res.status, 200, res.text);
-      const cosines: number[] = [];
-      res.json.vectors.forEach((e: { chunk_id: string; vector: number[]; tokens: number; truncated: boolean }, i: number) => {
-        const item = reference.items[i]!;
-        t.is(e.chunk_id, item.id);
-        t.is(e.tokens, item.token_ids.length, item.id);
-        t.is(e.truncated, item.truncated, item.id);
-        const c = cosine(e.vector, item.embedding);
-        cosines.push(c);
-        t.true(c >= bar.each, `${item.id}: cosine ${c}`);
-      });
+      const cosines = await checkAgainstReference(t, server.url, `parity-${variant}`, reference.items, bar.each);
       const mean = cosines.reduce((a, b) => a + b, 0) / cosines.length;
       t.true(mean >= bar.mean, `mean cosine ${mean}`);
       const below99 = cosines.filter((c) => c < 0.99).length;
