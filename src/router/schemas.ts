@@ -153,9 +153,27 @@ export interface RequestLimits {
   maxChunks: number;
 }
 
+/** The NATS worker mode's consumer (issue 13, docs/QUEUE.md), in /ready when EMBEDDING_NATS_URL is set. */
+export const QueueReadyState = z
+  .object({
+    connected: z.boolean().describe('Connected to a NATS server, with the streams and the consumer in place. HTTP serves either way'),
+    fetching: z.boolean().describe('Taking new jobs: connected, not draining, memory neither paused nor refusing'),
+    stream: z.string().describe('EMBEDDING_NATS_STREAM'),
+    consumer: z.string().describe('EMBEDDING_NATS_CONSUMER'),
+    pending: z.number().int().nullable().describe("Jobs not yet delivered to any worker (the consumer's lag) at the last look, every 5 s; null before the first"),
+    ack_pending: z.number().int().nullable().describe('Jobs delivered to some worker and not yet acknowledged, at the last look'),
+    redelivered: z.number().int().nullable().describe('Jobs being redelivered, consumer-wide, at the last look'),
+    running: z.number().int().describe('Jobs this process holds (running or fetched)'),
+    redeliveries: z.number().int().describe('Deliveries this process received that were redeliveries'),
+    jobs: z.object({ completed: z.number().int(), failed: z.number().int(), retried: z.number().int() }).describe('Jobs this process finished, by outcome'),
+  })
+  .meta({ id: 'QueueReadyState' });
+export type QueueReadyState = z.infer<typeof QueueReadyState>;
+
 export const ReadyResponse = z
   .object({
     status: z.enum(['ready', 'loading', 'draining']).describe('ready (200); loading or draining (503)'),
+    queue: QueueReadyState.optional().describe('The NATS consumer, when worker mode is on (EMBEDDING_NATS_URL); its state does not change the status'),
   })
   .meta({ id: 'ReadyResponse' });
 
