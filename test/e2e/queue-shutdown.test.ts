@@ -49,3 +49,21 @@ test('SIGTERM drains: the running job completes and is acknowledged, the process
     await nats.stop();
   }
 });
+
+test('no NATS server at the address: HTTP serves and /ready says the queue is not connected; SIGTERM still exits 0', async (t) => {
+  // A port nothing listens on: the worker keeps trying to connect, HTTP does not wait for it.
+  const nats = await startNatsServer();
+  const url = nats.url;
+  await nats.stop();
+  const server = await startServer({ EMBEDDING_NATS_URL: url, EMBEDDING_WORKERS: '1' });
+  try {
+    await server.waitReady();
+    const ready = await fetch(`${server.url}/ready`);
+    t.is(ready.status, 200);
+    t.like(((await ready.json()) as { queue: object }).queue, { connected: false, fetching: false, pending: null });
+    const res = await fetch(`${server.url}/embed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(codeBatches(1, 2)[0]) });
+    t.is(res.status, 200);
+  } finally {
+    t.is(await server.stop(), 0);
+  }
+});
