@@ -83,3 +83,24 @@ test.serial('the nats-server restarts mid-run: consumption resumes, nothing is l
     await nats.stop();
   }
 });
+
+test.serial('a job that outlasts the ack wait is not redelivered while its worker lives: it sends heartbeats', async (t) => {
+  const nats = await startNatsServer();
+  const nc = await connectClient(nats.url);
+  // The shortest ack wait allowed (1 s), and batches of long chunks, so a batch is likely to run longer than it.
+  const server = await startServer({ EMBEDDING_NATS_URL: nats.url, EMBEDDING_NATS_ACK_WAIT_MS: '1000', EMBEDDING_WORKERS: '1', EMBEDDING_MAX_BATCH_SIZE: '16' });
+  try {
+    await server.waitReady();
+    const batches = codeBatches(2, 16, 'long', 8);
+    await publishBatches(nc, names, 'long', batches);
+    const { lines, outcome } = await collectAll(nc, 'long', batches);
+    t.true(outcome.finished);
+    t.is(lines.length, 32);
+    t.is(outcome.duplicateResults, 0);
+    t.like(await queueState(server), { redeliveries: 0, jobs: { completed: 2, failed: 0, retried: 0 } });
+  } finally {
+    t.is(await server.stop(), 0);
+    await nc.close();
+    await nats.stop();
+  }
+});
