@@ -47,6 +47,11 @@ export interface Config {
   apiKey: string | undefined;
   /** Browser origins allowed by CORS; empty: CORS off. */
   corsOrigins: string[];
+  /** The embedding cache (issue 14): on/off, the memory tier's bytes (MB), the disk tier's directory and bound (MB). */
+  cache: boolean;
+  cacheMb: number;
+  cacheDir: string | undefined;
+  cacheDiskMb: number;
 }
 
 export class ConfigError extends Error {
@@ -213,6 +218,21 @@ export const VARIABLES = {
     shown: "*(unset: the process's own cgroup)*",
     doc: 'A cgroup directory to read the memory limit from, as is. Unset, the service finds its own cgroup (`/proc/self/cgroup`, `/proc/self/mountinfo`) and takes the tightest limit of it and its ancestors, re-read at every sample.',
   },
+  EMBEDDING_CACHE: {
+    schema: bool().default(true),
+    shown: '`on`',
+    doc: '`on`/`off`. Content-addressed vector cache: a chunk whose exact text was embedded before (same model files, sequence length) is served without the model, and repeats within a request run once ([docs/CACHE.md](docs/CACHE.md)). `off` disables every tier.',
+  },
+  EMBEDDING_CACHE_MB: {
+    schema: int(0, 1024 * 1024).default(64),
+    doc: "The memory tier's bound (about 565 chunks per MB), inside the memory budget and shrunk first under pressure; `0` keeps no memory tier.",
+  },
+  EMBEDDING_CACHE_DIR: {
+    schema: z.string().trim().min(1).optional(),
+    shown: '*(unset: no disk tier)*',
+    doc: 'A directory for the disk tier (SQLite, `embeddings.sqlite`), kept across restarts; one that cannot be written leaves the tier off with a warning.',
+  },
+  EMBEDDING_CACHE_DISK_MB: { schema: int(1, 16 * 1024 * 1024).default(1024), doc: "The disk tier's bound (about 600 chunks per MB); the least recently used entries go first." },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), doc: 'pino level: `fatal` … `trace`, or `silent`.' },
   EMBEDDING_TEST_FAULTS: {
     schema: z
@@ -323,5 +343,9 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cores = os.ava
     shutdownDelayMs: e.EMBEDDING_SHUTDOWN_DELAY_MS,
     apiKey: e.EMBEDDING_API_KEY,
     corsOrigins: e.EMBEDDING_CORS_ORIGIN,
+    cache: e.EMBEDDING_CACHE,
+    cacheMb: e.EMBEDDING_CACHE_MB,
+    cacheDir: e.EMBEDDING_CACHE_DIR,
+    cacheDiskMb: e.EMBEDDING_CACHE_DISK_MB,
   };
 }

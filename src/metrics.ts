@@ -28,6 +28,24 @@ export interface SupervisorGauges {
   maxRowsAtFullLength?: number;
 }
 
+/** One cache tier's counters, read at scrape time (cache/tier.ts's TierStats has this shape). */
+export interface CacheTierGauges {
+  tier: string;
+  up: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+  corrupt: number;
+  entries: number;
+  bytes: number;
+}
+
+/** The embedding cache's figures: per tier, and the repeated texts a request embedded once. */
+export interface CacheGauges {
+  tiers: readonly CacheTierGauges[];
+  duplicates: number;
+}
+
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /**
@@ -172,6 +190,55 @@ export class Metrics {
         },
       });
     }
+  }
+
+  /** The embedding cache (EMBEDDING_CACHE), per tier (memory, disk, kv), read at scrape time. */
+  observeCache(state: () => CacheGauges, prefix = 'embedding_cache_'): void {
+    const registers = [this.registry];
+    const counters: Array<[keyof CacheTierGauges, string, string]> = [
+      ['hits', 'hits_total', 'Lookups the tier answered with a stored vector'],
+      ['misses', 'misses_total', 'Lookups the tier could not answer (a damaged entry counts here and in corrupt_total)'],
+      ['evictions', 'evictions_total', 'Entries evicted to keep the tier within its bound (least recently used first)'],
+      ['corrupt', 'corrupt_total', 'Entries found damaged or unreadable (checksum, length, format, a damaged page): served as misses, never as vectors'],
+    ];
+    for (const [field, name, help] of counters) {
+      new Counter({
+        name: `${prefix}${name}`,
+        help,
+        labelNames: ['tier'],
+        registers,
+        collect() {
+          this.reset();
+          for (const t of state().tiers) this.inc({ tier: t.tier }, t[field] as number);
+        },
+      });
+    }
+    const gauges: Array<[keyof CacheTierGauges, string, string]> = [
+      ['bytes', 'bytes', 'Bytes the tier holds (memory: entries × bytes per entry; disk: the file\'s pages in use)'],
+      ['entries', 'entries', 'Entries the tier holds'],
+      ['up', 'tier_up', '1 while the tier serves; 0 after it turned itself off (see the warning in the log)'],
+    ];
+    for (const [field, name, help] of gauges) {
+      new Gauge({
+        name: `${prefix}${name}`,
+        help,
+        labelNames: ['tier'],
+        registers,
+        collect() {
+          this.reset();
+          for (const t of state().tiers) this.set({ tier: t.tier }, t[field] as number);
+        },
+      });
+    }
+    new Counter({
+      name: `${prefix}duplicate_chunks_total`,
+      help: 'Chunks whose text repeated an earlier chunk of the same request: embedded (or looked up) once with it',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(state().duplicates);
+      },
+    });
   }
 
   /** One batch that ran (core/run-batch.ts's BatchObserver): counted, sized and timed. */

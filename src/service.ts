@@ -2,6 +2,8 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { createCache } from './cache/create.js';
+import type { TieredCache } from './cache/tiered-cache.js';
 import type { Config } from './config.js';
 import { Embedder } from './core/embedder.js';
 import { observeBatches, retryOnce } from './core/run-batch.js';
@@ -35,6 +37,8 @@ export interface Service {
   /** `draining` is set on SIGTERM/SIGINT, turning /ready to 503. */
   lifecycle: Lifecycle;
   metrics: Metrics;
+  /** The embedding cache (issue 14), absent with EMBEDDING_CACHE=off. */
+  cache: TieredCache | undefined;
   /** Resolves when every worker has loaded the model; rejects if one cannot. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -62,7 +66,10 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     maxConcurrency: config.workers,
   });
   const metrics = new Metrics();
-  const supervisor = await createSupervisor(config, { limits, pool, logger });
+  // The cache's memory tier is counted in the budget and shrunk first under pressure, so the supervisor holds it.
+  // A shared tier (the queue worker mode's JetStream bucket) goes in createCache's last argument, after memory and disk.
+  const built = createCache(config, model, DIMENSIONS, logger);
+  const supervisor = await createSupervisor(config, { limits, pool, logger, cache: built?.memory });
   const scheduler = new BatchScheduler<BatchResult>(
     observeBatches(
       retryOnce((texts, maxRows) => pool.runWithin(limits, texts, maxRows), logger),
@@ -74,10 +81,15 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
   metrics.observeQueue(scheduler);
   const lifecycle: Lifecycle = { draining: false };
   metrics.observeSupervisor(() => supervisorGauges(supervisor.report()));
-  const embedder = new Embedder(scheduler, limits, DIMENSIONS, config.maxBatchTokens, {
-    maxSeqLength: config.maxSeqLength,
-    maxTextChars: config.maxChunkChars,
-  });
+  const embedder = new Embedder(
+    scheduler,
+    limits,
+    DIMENSIONS,
+    config.maxBatchTokens,
+    { maxSeqLength: config.maxSeqLength, maxTextChars: config.maxChunkChars },
+    built?.cache,
+  );
+  if (built) metrics.observeCache(() => built.cache.stats());
   const status: ServiceStatus = {
     ready: false,
     startedAt: Date.now(),
@@ -121,6 +133,7 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     supervisor,
     lifecycle,
     metrics,
+    cache: built?.cache,
     ready,
     async close() {
       // On a signal the server is already closed by the shutdown plumbing (server.ts); then only the pool is left.
@@ -129,6 +142,7 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
       await ready.catch(() => undefined);
       await scheduler.whenIdle();
       supervisor.stop();
+      await built?.cache.close(); // the disk tier's queued writes land before exit
       await pool.destroy();
     },
   };
