@@ -55,7 +55,6 @@ const server = await startServer({
   EMBEDDING_MAX_CHUNKS_PER_REQUEST: String(Math.max(50_000, texts.length)),
   EMBEDDING_MAX_QUEUED_CHUNKS: String(Math.max(100_000, texts.length)),
   EMBEDDING_MAX_BODY_BYTES: String(512 * MB),
-  LOG_LEVEL: 'warn',
 });
 await server.waitReady();
 const rss = watchRss(server.proc.pid!);
