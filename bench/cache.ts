@@ -24,7 +24,7 @@ import { cacheKey } from '../src/cache/key.js';
 import { ENTRY_OVERHEAD_BYTES, MemoryTier } from '../src/cache/memory-tier.js';
 import { projectRoot } from '../src/model/files.js';
 import { DIMENSIONS } from '../src/model/spec.js';
-import { vectorJson } from '../src/router/json-stream.js';
+import { vectorJson } from '../src/core/vector-encoding.js';
 import { metricValue } from '../harness/probe.js';
 import { settledHeapBytes, watchRss } from '../harness/rss.js';
 import { startServer } from '../harness/server.js';

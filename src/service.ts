@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createCache } from './cache/create.js';
+import { KvTier } from './cache/kv-tier.js';
 import type { TieredCache } from './cache/tiered-cache.js';
 import type { Config } from './config.js';
 import { Embedder } from './core/embedder.js';
@@ -11,6 +12,7 @@ import { RuntimeLimits } from './core/runtime-limits.js';
 import { BatchScheduler } from './core/scheduler.js';
 import { Metrics } from './metrics.js';
 import { DIMENSIONS, MODEL_ID } from './model/spec.js';
+import { QueueWorker } from './queue/worker.js';
 import { refuseUnderMemoryPressure } from './router/admission.js';
 import { createApp } from './router/app.js';
 import type { ServiceStatus } from './router/health-route.js';
@@ -39,6 +41,8 @@ export interface Service {
   metrics: Metrics;
   /** The embedding cache (issue 14), absent with EMBEDDING_CACHE=off. */
   cache: TieredCache | undefined;
+  /** The NATS worker mode (issue 13), when EMBEDDING_NATS_URL is set: started once the model is loaded. */
+  queue: QueueWorker | undefined;
   /** Resolves when every worker has loaded the model; rejects if one cannot. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -67,8 +71,12 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
   });
   const metrics = new Metrics();
   // The cache's memory tier is counted in the budget and shrunk first under pressure, so the supervisor holds it.
-  // A shared tier (the queue worker mode's JetStream bucket) goes in createCache's last argument, after memory and disk.
-  const built = createCache(config, model, DIMENSIONS, logger);
+  // In the queue's worker mode a JetStream bucket shared by every worker is the third tier, after memory and disk.
+  const shared =
+    config.cache && config.nats && config.cacheKvMb > 0
+      ? [KvTier.open({ servers: config.nats.servers, bucket: config.cacheKvBucket, maxBytes: config.cacheKvMb * 1024 * 1024, dims: DIMENSIONS, logger })]
+      : [];
+  const built = createCache(config, model, DIMENSIONS, logger, shared);
   const supervisor = await createSupervisor(config, { limits, pool, logger, cache: built?.memory });
   const scheduler = new BatchScheduler<BatchResult>(
     observeBatches(
@@ -101,6 +109,18 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     threadsPerWorker: config.threadsPerWorker,
     supervisor: () => supervisor.report(),
   };
+  const queue = config.nats
+    ? new QueueWorker({
+        config: config.nats,
+        embedder,
+        limits,
+        memory: supervisor,
+        maxChunks: config.maxChunksPerRequest,
+        modelId: MODEL_ID,
+        logger,
+      })
+    : undefined;
+  if (queue) metrics.observeNats(() => queue.state());
   const app = createApp({
     embedder,
     status,
@@ -114,6 +134,7 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     apiKey: config.apiKey,
     corsOrigins: config.corsOrigins,
     memoryGate: refuseUnderMemoryPressure(supervisor),
+    queueState: queue ? () => queue.state() : undefined,
   });
   const server = createHttpServer(app, { requestTimeoutMs: config.requestTimeoutMs }).listen(config.port, config.host);
   await once(server, 'listening');
@@ -123,6 +144,8 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
   const ready = pool.warmUp().then(() => {
     status.ready = true;
     supervisor.start();
+    // Jobs are taken only once the model can run them; a signal while loading leaves the queue untouched.
+    if (!lifecycle.draining) queue?.start();
   });
 
   return {
@@ -134,8 +157,11 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     lifecycle,
     metrics,
     cache: built?.cache,
+    queue,
     ready,
     async close() {
+      // Jobs in hand finish and are acknowledged (their results published) before the pool goes.
+      await queue?.close();
       // On a signal the server is already closed by the shutdown plumbing (server.ts); then only the pool is left.
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
       // Loading and running batches finish first: a worker terminated inside onnxruntime crashes the process at exit.

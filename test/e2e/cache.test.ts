@@ -2,7 +2,10 @@ import { mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { jsonLines, metricValue } from '../../harness/probe.js';
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import { startNatsServer } from '../../harness/nats.js';
+import { jsonLines, metricValue, waitFor } from '../../harness/probe.js';
 import { postJson, startServer, type RunningServer } from '../../harness/server.js';
 
 /**
@@ -108,4 +111,28 @@ test('EMBEDDING_CACHE=off: every chunk runs through the model and nothing is cou
   t.is(again.usage.cached_chunks, 0);
   t.is(await metricValue(server.url, 'embedding_chunks_total'), 10);
   t.true(Number.isNaN(await metricValue(server.url, 'embedding_cache_duplicate_chunks_total')));
+});
+
+test('queue worker mode: what one machine embedded, another serves from the shared bucket, bit for bit', async (t) => {
+  const nats = await startNatsServer();
+  t.teardown(() => nats.stop());
+  const env = { EMBEDDING_NATS_URL: nats.url, EMBEDDING_CACHE_KV_BUCKET: 'e2e-shared' };
+  const first = await start(env);
+  const computed = await embedExact(first.url, TEXTS);
+  t.is(computed.usage.cached_chunks, 0);
+
+  // The shared tier writes in the background: wait until the bucket holds the three distinct texts.
+  const nc = await connect({ servers: nats.url });
+  t.teardown(() => nc.close());
+  const bucket = await new Kvm(nc).open('e2e-shared');
+  await waitFor(async () => ((await bucket.status()).values >= 3 ? true : undefined), 100);
+
+  // Another machine with no memory or disk tier of its own.
+  const second = await start({ ...env, EMBEDDING_CACHE_MB: '0' });
+  const shared = await embedExact(second.url, TEXTS);
+  t.deepEqual(shared.vectors, computed.vectors);
+  t.is(shared.usage.cached_chunks, 5);
+  t.is(await metricValue(second.url, 'embedding_cache_hits_total{tier="kv"}'), 3);
+  t.is(await metricValue(second.url, 'embedding_chunks_total'), 0);
+  t.is(await metricValue(second.url, 'embedding_cache_tier_up{tier="kv"}'), 1);
 });
