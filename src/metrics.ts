@@ -39,7 +39,7 @@ export interface NatsGauges {
   jobs: { completed: number; failed: number; retried: number };
 }
 
-/** One cache tier's counters, read at scrape time (cache/tier.ts's TierStats has this shape). */
+/** One cache tier's counters, read at scrape time (cache/tier.ts's TierStats is this type). */
 export interface CacheTierGauges {
   tier: string;
   up: number;
@@ -250,38 +250,28 @@ export class Metrics {
   /** The embedding cache (EMBEDDING_CACHE), per tier (memory, disk, kv), read at scrape time. */
   observeCache(state: () => CacheGauges, prefix = 'embedding_cache_'): void {
     const registers = [this.registry];
-    const counters: Array<[keyof CacheTierGauges, string, string]> = [
-      ['hits', 'hits_total', 'Lookups the tier answered with a stored vector'],
-      ['misses', 'misses_total', 'Lookups the tier could not answer (a damaged entry counts here and in corrupt_total)'],
-      ['evictions', 'evictions_total', 'Entries evicted to keep the tier within its bound (least recently used first)'],
-      ['corrupt', 'corrupt_total', 'Entries found damaged or unreadable (checksum, length, format, a damaged page): served as misses, never as vectors'],
+    // Counters and gauges alike: one series per tier, each set from the tier's figure at scrape time.
+    const series: Array<[keyof CacheTierGauges, string, string, typeof Counter | typeof Gauge]> = [
+      ['hits', 'hits_total', 'Lookups the tier answered with a stored vector', Counter],
+      ['misses', 'misses_total', 'Lookups the tier could not answer (a damaged entry counts here and in corrupt_total)', Counter],
+      ['evictions', 'evictions_total', 'Entries evicted to keep the tier within its bound (least recently used first)', Counter],
+      ['corrupt', 'corrupt_total', 'Entries found damaged or unreadable (checksum, length, format, a damaged page): served as misses, never as vectors', Counter],
+      ['bytes', 'bytes', 'Bytes the tier holds (memory: entries × bytes per entry; disk: the file\'s pages in use)', Gauge],
+      ['entries', 'entries', 'Entries the tier holds', Gauge],
+      ['up', 'tier_up', '1 while the tier serves; 0 after it turned itself off (see the warning in the log)', Gauge],
     ];
-    for (const [field, name, help] of counters) {
-      new Counter({
+    for (const [field, name, help, Kind] of series) {
+      new Kind({
         name: `${prefix}${name}`,
         help,
         labelNames: ['tier'],
         registers,
-        collect() {
+        collect(this: Counter<'tier'> | Gauge<'tier'>) {
           this.reset();
-          for (const t of state().tiers) this.inc({ tier: t.tier }, t[field] as number);
-        },
-      });
-    }
-    const gauges: Array<[keyof CacheTierGauges, string, string]> = [
-      ['bytes', 'bytes', 'Bytes the tier holds (memory: entries × bytes per entry; disk: the file\'s pages in use)'],
-      ['entries', 'entries', 'Entries the tier holds'],
-      ['up', 'tier_up', '1 while the tier serves; 0 after it turned itself off (see the warning in the log)'],
-    ];
-    for (const [field, name, help] of gauges) {
-      new Gauge({
-        name: `${prefix}${name}`,
-        help,
-        labelNames: ['tier'],
-        registers,
-        collect() {
-          this.reset();
-          for (const t of state().tiers) this.set({ tier: t.tier }, t[field] as number);
+          for (const t of state().tiers) {
+            if (this instanceof Gauge) this.set({ tier: t.tier }, t[field] as number);
+            else this.inc({ tier: t.tier }, t[field] as number);
+          }
         },
       });
     }

@@ -1,18 +1,11 @@
+import type { CacheTierGauges } from '../metrics.js';
 import type { CacheEntry } from './entry.js';
 
-/** A tier's counters, as /metrics shows them (embedding_cache_*{tier}). */
-export interface TierStats {
-  tier: string;
-  /** 1 while the tier serves; 0 once it turned itself off (a store that would not open, a failed write). */
-  up: number;
-  hits: number;
-  misses: number;
-  evictions: number;
-  /** Entries found damaged (a checksum, length or format that did not match) or unreadable: served as misses. */
-  corrupt: number;
-  entries: number;
-  bytes: number;
-}
+/**
+ * A tier's counters, as /metrics shows them (embedding_cache_*{tier}): `up` (1 while it serves, 0 once it turned itself
+ * off), hits, misses, evictions, corrupt (entries found damaged or unreadable, served as misses), entries and bytes.
+ */
+export type TierStats = CacheTierGauges;
 
 /** One key and what to store under it. */
 export interface CachePut {
