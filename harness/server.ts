@@ -16,6 +16,12 @@ export interface RunningServer {
   stop(): Promise<number | null>;
 }
 
+/**
+ * For measurements and tests of the model's own work: with the embedding cache on (the default), a request repeated
+ * by a load driver or a benchmark pass would be answered from the cache without reaching the workers.
+ */
+export const UNCACHED = { EMBEDDING_CACHE: 'off' } as const;
+
 export const SERVER_ENTRY = path.join(projectRoot(), 'dist', 'src', 'server.js');
 
 export interface StartOptions {

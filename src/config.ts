@@ -47,6 +47,14 @@ export interface Config {
   apiKey: string | undefined;
   /** Browser origins allowed by CORS; empty: CORS off. */
   corsOrigins: string[];
+  /** The embedding cache (issue 14): on/off, the memory tier's bytes (MB), the disk tier's directory and bound (MB). */
+  cache: boolean;
+  cacheMb: number;
+  cacheDir: string | undefined;
+  cacheDiskMb: number;
+  /** The shared tier in the queue's worker mode: the JetStream key-value bucket and its bound (MB; 0: none). */
+  cacheKvBucket: string;
+  cacheKvMb: number;
   /** The queue's worker mode (issue 13, docs/QUEUE.md); undefined when EMBEDDING_NATS_URL is unset. */
   nats: NatsConfig | undefined;
 }
@@ -245,6 +253,35 @@ export const VARIABLES = {
     shown: "*(unset: the process's own cgroup)*",
     doc: 'A cgroup directory to read the memory limit from, as is. Unset, the service finds its own cgroup (`/proc/self/cgroup`, `/proc/self/mountinfo`) and takes the tightest limit of it and its ancestors, re-read at every sample.',
   },
+  EMBEDDING_CACHE: {
+    schema: bool().default(true),
+    shown: '`on`',
+    doc: '`on`/`off`. Content-addressed vector cache: a chunk whose exact text was embedded before (same model files, sequence length) is served without the model, and repeats within a request run once ([docs/CACHE.md](docs/CACHE.md)). `off` disables every tier.',
+  },
+  EMBEDDING_CACHE_MB: {
+    schema: int(0, 1024 * 1024).default(64),
+    doc: "The memory tier's bound, inside the memory budget and shrunk first under pressure; `0`: none. A chunk takes 1.9 KB (555 per MB, 570,000 per GB).",
+  },
+  EMBEDDING_CACHE_DIR: {
+    schema: z.string().trim().min(1).optional(),
+    shown: '*(unset: no disk tier)*',
+    doc: 'A directory for the disk tier (SQLite, `embeddings.sqlite`), kept across restarts; one that cannot be written leaves the tier off with a warning.',
+  },
+  EMBEDDING_CACHE_DISK_MB: { schema: int(1, 16 * 1024 * 1024).default(1024), doc: "The disk tier's bound; the least recently used entries go first. A chunk takes 1.7 KB (172 MB per 100,000, 625,000 per GB)." },
+  EMBEDDING_CACHE_KV_BUCKET: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be a bucket name: letters, digits, - and _' })
+      .default('embedding-cache'),
+    queueDoc: true,
+    doc: "With `EMBEDDING_NATS_URL` and the cache on: the JetStream key-value bucket every worker shares as the cache's third tier, created when missing ([docs/CACHE.md](CACHE.md)).",
+  },
+  EMBEDDING_CACHE_KV_MB: {
+    schema: int(0, 16 * 1024 * 1024).default(4096),
+    queueDoc: true,
+    doc: "The shared tier's bound (about 600 chunks per MB); when full, its oldest entries go first. `0`: no shared tier.",
+  },
   EMBEDDING_NATS_URL: {
     schema: z
       .string()
@@ -403,6 +440,12 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cores = os.ava
     shutdownDelayMs: e.EMBEDDING_SHUTDOWN_DELAY_MS,
     apiKey: e.EMBEDDING_API_KEY,
     corsOrigins: e.EMBEDDING_CORS_ORIGIN,
+    cache: e.EMBEDDING_CACHE,
+    cacheMb: e.EMBEDDING_CACHE_MB,
+    cacheDir: e.EMBEDDING_CACHE_DIR,
+    cacheDiskMb: e.EMBEDDING_CACHE_DISK_MB,
+    cacheKvBucket: e.EMBEDDING_CACHE_KV_BUCKET,
+    cacheKvMb: e.EMBEDDING_CACHE_KV_MB,
     nats: e.EMBEDDING_NATS_URL
       ? {
           servers: e.EMBEDDING_NATS_URL,

@@ -39,6 +39,24 @@ export interface NatsGauges {
   jobs: { completed: number; failed: number; retried: number };
 }
 
+/** One cache tier's counters, read at scrape time (cache/tier.ts's TierStats is this type). */
+export interface CacheTierGauges {
+  tier: string;
+  up: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+  corrupt: number;
+  entries: number;
+  bytes: number;
+}
+
+/** The embedding cache's figures: per tier, and the repeated texts a request embedded once. */
+export interface CacheGauges {
+  tiers: readonly CacheTierGauges[];
+  duplicates: number;
+}
+
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /**
@@ -225,6 +243,45 @@ export class Metrics {
         this.reset();
         const { jobs } = state();
         for (const outcome of ['completed', 'failed', 'retried'] as const) this.inc({ outcome }, jobs[outcome]);
+      },
+    });
+  }
+
+  /** The embedding cache (EMBEDDING_CACHE), per tier (memory, disk, kv), read at scrape time. */
+  observeCache(state: () => CacheGauges, prefix = 'embedding_cache_'): void {
+    const registers = [this.registry];
+    // Counters and gauges alike: one series per tier, each set from the tier's figure at scrape time.
+    const series: Array<[keyof CacheTierGauges, string, string, typeof Counter | typeof Gauge]> = [
+      ['hits', 'hits_total', 'Lookups the tier answered with a stored vector', Counter],
+      ['misses', 'misses_total', 'Lookups the tier could not answer (a damaged entry counts here and in corrupt_total)', Counter],
+      ['evictions', 'evictions_total', 'Entries evicted to keep the tier within its bound (least recently used first)', Counter],
+      ['corrupt', 'corrupt_total', 'Entries found damaged or unreadable (checksum, length, format, a damaged page): served as misses, never as vectors', Counter],
+      ['bytes', 'bytes', 'Bytes the tier holds (memory: entries × bytes per entry; disk: the file\'s pages in use)', Gauge],
+      ['entries', 'entries', 'Entries the tier holds', Gauge],
+      ['up', 'tier_up', '1 while the tier serves; 0 after it turned itself off (see the warning in the log)', Gauge],
+    ];
+    for (const [field, name, help, Kind] of series) {
+      new Kind({
+        name: `${prefix}${name}`,
+        help,
+        labelNames: ['tier'],
+        registers,
+        collect(this: Counter<'tier'> | Gauge<'tier'>) {
+          this.reset();
+          for (const t of state().tiers) {
+            if (this instanceof Gauge) this.set({ tier: t.tier }, t[field] as number);
+            else this.inc({ tier: t.tier }, t[field] as number);
+          }
+        },
+      });
+    }
+    new Counter({
+      name: `${prefix}duplicate_chunks_total`,
+      help: 'Chunks whose text repeated an earlier chunk of the same request: embedded (or looked up) once with it',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(state().duplicates);
       },
     });
   }

@@ -2,6 +2,9 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { createCache } from './cache/create.js';
+import { KvTier } from './cache/kv-tier.js';
+import type { TieredCache } from './cache/tiered-cache.js';
 import type { Config } from './config.js';
 import { Embedder } from './core/embedder.js';
 import { observeBatches, retryOnce } from './core/run-batch.js';
@@ -36,6 +39,8 @@ export interface Service {
   /** `draining` is set on SIGTERM/SIGINT, turning /ready to 503. */
   lifecycle: Lifecycle;
   metrics: Metrics;
+  /** The embedding cache (issue 14), absent with EMBEDDING_CACHE=off. */
+  cache: TieredCache | undefined;
   /** The NATS worker mode (issue 13), when EMBEDDING_NATS_URL is set: started once the model is loaded. */
   queue: QueueWorker | undefined;
   /** Resolves when every worker has loaded the model; rejects if one cannot. */
@@ -65,7 +70,14 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     maxConcurrency: config.workers,
   });
   const metrics = new Metrics();
-  const supervisor = await createSupervisor(config, { limits, pool, logger });
+  // The cache's memory tier is counted in the budget and shrunk first under pressure, so the supervisor holds it.
+  // In the queue's worker mode a JetStream bucket shared by every worker is the third tier, after memory and disk.
+  const shared =
+    config.cache && config.nats && config.cacheKvMb > 0
+      ? [KvTier.open({ servers: config.nats.servers, bucket: config.cacheKvBucket, maxBytes: config.cacheKvMb * 1024 * 1024, dims: DIMENSIONS, logger })]
+      : [];
+  const built = createCache(config, model, DIMENSIONS, logger, shared);
+  const supervisor = await createSupervisor(config, { limits, pool, logger, cache: built?.memory });
   const scheduler = new BatchScheduler<BatchResult>(
     observeBatches(
       retryOnce((texts, maxRows) => pool.runWithin(limits, texts, maxRows), logger),
@@ -77,10 +89,15 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
   metrics.observeQueue(scheduler);
   const lifecycle: Lifecycle = { draining: false };
   metrics.observeSupervisor(() => supervisorGauges(supervisor.report()));
-  const embedder = new Embedder(scheduler, limits, DIMENSIONS, config.maxBatchTokens, {
-    maxSeqLength: config.maxSeqLength,
-    maxTextChars: config.maxChunkChars,
-  });
+  const embedder = new Embedder(
+    scheduler,
+    limits,
+    DIMENSIONS,
+    config.maxBatchTokens,
+    { maxSeqLength: config.maxSeqLength, maxTextChars: config.maxChunkChars },
+    built?.cache,
+  );
+  if (built) metrics.observeCache(() => built.cache.stats());
   const status: ServiceStatus = {
     ready: false,
     startedAt: Date.now(),
@@ -139,6 +156,7 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     supervisor,
     lifecycle,
     metrics,
+    cache: built?.cache,
     queue,
     ready,
     async close() {
@@ -150,6 +168,7 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
       await ready.catch(() => undefined);
       await scheduler.whenIdle();
       supervisor.stop();
+      await built?.cache.close(); // the disk tier's queued writes land before exit
       await pool.destroy();
     },
   };

@@ -60,7 +60,7 @@ test("a result is /embed's response, with base64 vectors on request; a failure i
     vectors: [{ chunk_id: 'c"1', vector: [0.5, -0.25], tokens: 3, truncated: false }],
     model: 'm',
     dimensions: 2,
-    usage: { chunks: 1, tokens: 3 },
+    usage: { chunks: 1, tokens: 3, cached_chunks: 0 },
     timing_ms: 1.5,
   });
   const b64 = JSON.parse(resultBody(request, rows as never, 'base64', 'm', 1)).vectors[0].vector as string;

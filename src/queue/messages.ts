@@ -17,7 +17,7 @@ export function resultBody(request: EmbedRequest, rows: EmbeddedRows, encoding: 
   }
   return (
     `{"batch_id":${JSON.stringify(request.batch_id)},"vectors":[${vectors.join(',')}],"model":${JSON.stringify(modelId)},` +
-    `"dimensions":${rows.dims},"usage":{"chunks":${request.chunks.length},"tokens":${tokens}},"timing_ms":${timingMs}}`
+    `"dimensions":${rows.dims},"usage":{"chunks":${request.chunks.length},"tokens":${tokens},"cached_chunks":${rows.cached ?? 0}},"timing_ms":${timingMs}}`
   );
 }
 

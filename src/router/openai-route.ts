@@ -44,6 +44,6 @@ export function openAiEmbeddingsRoute(embedder: EmbedService, modelId: string, s
       const ok = await out.write(`${i > 0 ? ',' : ''}{"object":"embedding","index":${i},"embedding":${embedding}}`);
       if (!ok) return;
     }
-    await out.end(`],"model":${JSON.stringify(modelId)},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`);
+    await out.end(`],"model":${JSON.stringify(modelId)},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens},"cached_chunks":${result.cached ?? 0}}}`);
   };
 }

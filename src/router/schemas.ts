@@ -24,6 +24,8 @@ export const ErrorResponse = z
  * shared with the queue's jobs.
  */
 const tokensText = (maxSeqLength: number) => `Word pieces fed to the model, [CLS] and [SEP] included: at most ${maxSeqLength} (EMBEDDING_MAX_SEQ_LENGTH)`;
+const CACHED_CHUNKS_TEXT =
+  'Chunks whose vector came from the embedding cache (EMBEDDING_CACHE) instead of the model: bit for bit what the model gives. Repeats of a text computed in the same request are not counted';
 const truncatedText = (maxSeqLength: number) => `True when the content was cut to ${maxSeqLength} word pieces (or cut before tokenizing at EMBEDDING_MAX_CHUNK_CHARS)`;
 
 export const ChunkVector = z
@@ -41,7 +43,11 @@ export const EmbedResponse = z
     vectors: z.array(ChunkVector).describe('One entry per chunk, in request order'),
     model: z.string(),
     dimensions: z.literal(DIMENSIONS),
-    usage: z.object({ chunks: z.number().int(), tokens: z.number().int() }),
+    usage: z.object({
+      chunks: z.number().int(),
+      tokens: z.number().int().describe('Word pieces of every chunk, [CLS] and [SEP] included, whether computed or served from the cache'),
+      cached_chunks: z.number().int().min(0).describe(CACHED_CHUNKS_TEXT),
+    }),
     timing_ms: z.number(),
   })
   .meta({ id: 'EmbedResponse' });
@@ -227,6 +233,7 @@ export const OpenAIEmbeddingResponse = z
     usage: z.object({
       prompt_tokens: z.number().int().describe('Word pieces run through the model, [CLS] and [SEP] included'),
       total_tokens: z.number().int(),
+      cached_chunks: z.number().int().min(0).describe(CACHED_CHUNKS_TEXT),
     }),
   })
   .meta({ id: 'OpenAIEmbeddingResponse' });
