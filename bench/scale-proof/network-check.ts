@@ -50,7 +50,7 @@ export async function runNetworkCheck(workDir: string): Promise<boolean> {
     const producer = network.host('producer');
     check('routes on a simulated host', !/default/.test(routesOf(producer)), routesOf(producer));
 
-    const cgroup = await limitedCgroup(`scale-proof-check-${process.pid}`, 64);
+    const cgroup = await limitedCgroup('check', 64);
     const logFile = path.join(workDir, 'check-server.log');
     const server = spawnPlaced({ host: broker, cpus: '0', cgroup }, [process.execPath, '-e', SERVER, broker.address], { logFile });
     await waitFor(() => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('listening'), 'the server to listen');

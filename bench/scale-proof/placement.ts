@@ -5,7 +5,8 @@
  * every step, so the child's pid is the program's own and SIGKILL reaches it directly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import path from 'node:path';
 import { createChildCgroup, type ChildCgroup } from '../../harness/cgroup.js';
 import { onCleanup } from './cleanup.js';
 import type { SimulatedHost } from './network.js';
@@ -50,10 +51,36 @@ export function spawnPlaced(placement: Placement, argv: string[], options: { env
   return { child, exited };
 }
 
-/** A fresh memory cgroup limited to `mib`, removed at cleanup; throws with the reason when none can be made. */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes `scale-proof-<pid>-*` cgroups beside `dir` left by a run that was SIGKILLed (its pid no longer runs). */
+function removeStaleCgroups(dir: string): void {
+  const parent = path.dirname(dir);
+  for (const entry of readdirSync(parent)) {
+    const match = /^scale-proof-(\d+)-/.exec(entry);
+    if (!match || Number(match[1]) === process.pid || pidAlive(Number(match[1]))) continue;
+    const stale = path.join(parent, entry);
+    try {
+      for (const pid of readFileSync(path.join(stale, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+      rmdirSync(stale);
+    } catch {
+      // still emptying: the next run tries again
+    }
+  }
+}
+
+/** A fresh memory cgroup `scale-proof-<pid>-<name>` limited to `mib`, removed at cleanup; throws with the reason when none can be made. */
 export async function limitedCgroup(name: string, mib: number): Promise<ChildCgroup> {
-  const cgroup = await createChildCgroup(name);
+  const cgroup = await createChildCgroup(`scale-proof-${process.pid}-${name}`);
   if (typeof cgroup === 'string') throw new Error(cgroup);
+  removeStaleCgroups(cgroup.dir);
   onCleanup(`removing cgroup ${cgroup.dir}`, () => cgroup.remove());
   cgroup.setLimit(mib * 2 ** 20);
   return cgroup;
