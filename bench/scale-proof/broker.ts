@@ -12,7 +12,7 @@ import type { SimulatedHost } from './network.js';
 import { spawnPlaced, type PlacedProcess } from './placement.js';
 
 export interface ConsumerFigures {
-  /** Jobs delivered again after an ack wait ran out (or a nak): the redeliveries. */
+  /** Jobs being redelivered right now: a gauge, the server forgets a job's redeliveries once it is acknowledged. */
   redelivered: number;
   ackPending: number;
   /** Jobs not yet delivered. */

@@ -29,7 +29,7 @@ export function pairRatios(runs: RunResult[]): number[] {
 
 export function proofPassed(report: ProofReport): boolean {
   const d = report.delivery;
-  const deliveryPassed = d === undefined || (deliveryOk(d.delivery) && d.redeliveries >= 1 && d.killed !== undefined && d.producerExit === 0);
+  const deliveryPassed = d === undefined || (deliveryOk(d.delivery) && d.redeliveries >= 1 && d.redeliveriesLogged >= 1 && d.killed !== undefined && d.producerExit === 0);
   return deliveryPassed && report.throughput.every((r) => deliveryOk(r.delivery) && r.producerExit === 0);
 }
 
@@ -42,9 +42,9 @@ export function renderReport(report: ProofReport): string {
       `Delivery: ${d.workers} workers, ${c.chunksIn} chunks as ${Math.ceil(c.chunksIn / Number(report.options.batchSize))} batches of ${String(report.options.batchSize)}` +
         (d.killed ? `; SIGKILL to ${d.killed.worker} after ${d.killed.secondsIn.toFixed(1)} s, ${d.killed.atAcked} batches acknowledged, ${d.killed.ackPendingAtKill} in flight` : '; NO WORKER WAS KILLED'),
       '',
-      '| chunks in | chunks out | lines out | duplicates after upsert | missing | bad vectors | redeliveries | producer exit | seconds |',
-      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-      `| ${c.chunksIn} | ${c.chunksOut} | ${c.linesOut} | ${c.duplicates} | ${c.missing} | ${c.badVectors} | ${d.redeliveries} | ${d.producerExit} | ${d.seconds.toFixed(1)} |`,
+      '| chunks in | chunks out | lines out | duplicates after upsert | missing | bad vectors | redeliveries (metrics / logs) | duplicate results dropped by the upsert | producer exit | seconds |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      `| ${c.chunksIn} | ${c.chunksOut} | ${c.linesOut} | ${c.duplicates} | ${c.missing} | ${c.badVectors} | ${d.redeliveries} / ${d.redeliveriesLogged} | ${d.collector?.duplicate_results ?? '?'} | ${d.producerExit} | ${d.seconds.toFixed(1)} |`,
       '',
     );
   }

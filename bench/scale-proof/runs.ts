@@ -4,10 +4,12 @@
  * same job with one worker or with two, nothing killed, timed from the producer's start to its exit (every chunk's
  * result collected).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../src/model/files.js';
 import type { Broker, ConsumerFigures } from './broker.js';
 import { checkDelivery, type DeliveryCheck } from './chunks.js';
+import { fetchFrom } from './in-host.js';
 import type { SimulatedHost } from './network.js';
 import { spawnPlaced } from './placement.js';
 import { startWorker, type RunningWorker, type WorkerHost } from './workers.js';
@@ -35,10 +37,30 @@ export interface RunResult {
   seconds: number;
   chunksPerSecond: number;
   delivery: DeliveryCheck;
-  /** Redeliveries the consumer counted during this run. */
+  /** Deliveries that were redeliveries, summed over the surviving workers' `redeliveries_total` (their /metrics). */
   redeliveries: number;
+  /** The same from every worker's log (killed ones included): `batch_started` events with a delivery count above 1. */
+  redeliveriesLogged: number;
   producerExit: number | string;
+  /** The collector's own summary (embed-queue's last stderr line): duplicate_results are results it dropped by upsert. */
+  collector?: { chunks_in: number; chunks_out: number; failed_batches: number; duplicate_results: number; duplicate_publishes: number };
   killed?: { worker: string; atAcked: number; ackPendingAtKill: number; secondsIn: number };
+}
+
+function lastJsonLine(file: string): unknown {
+  const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
+  try {
+    return JSON.parse(lines[lines.length - 1] ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+function loggedRedeliveries(file: string): number {
+  if (!existsSync(file)) return 0;
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('embedding.batch_started.v1') && Number(/"delivery":(\d+)/.exec(line)?.[1] ?? 1) > 1).length;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -82,16 +104,23 @@ export async function runJob(ctx: RunContext, label: string, count: number, kill
     await sleep(250);
   }
   const seconds = (Date.now() - started) / 1000;
-  const after = await ctx.broker.consumer(ctx.producer, STREAM, CONSUMER);
+  let redeliveries = 0;
+  for (const w of running.filter((r) => r.process.child.exitCode === null && r.process.child.signalCode === null)) {
+    const metrics = await fetchFrom(ctx.producer, `http://${w.worker.host.address}:8000/metrics`);
+    redeliveries += Number(/^\w*redeliveries_total(?:\{[^}]*\})? (\d+)/m.exec(metrics.body)?.[1] ?? NaN);
+  }
   await Promise.all(running.map((w) => w.stop()));
+  const redeliveriesLogged = running.reduce((n, w) => n + loggedRedeliveries(path.join(ctx.workDir, `${label}-${w.worker.name}.log`)), 0);
   return {
     label,
     workers: count,
+    collector: lastJsonLine(path.join(ctx.workDir, `${label}-producer.log`)) as RunResult['collector'],
     job,
     seconds,
     chunksPerSecond: ctx.inputIds.length / seconds,
     delivery: checkDelivery(ctx.inputIds, outFile),
-    redeliveries: after.redelivered - before.redelivered,
+    redeliveries,
+    redeliveriesLogged,
     producerExit: exit,
     killed,
   };
