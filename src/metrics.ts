@@ -28,6 +28,17 @@ export interface SupervisorGauges {
   maxRowsAtFullLength?: number;
 }
 
+/** The NATS worker mode's state (src/queue/worker.ts QueueState, in the fields /metrics reports). */
+export interface NatsGauges {
+  connected: boolean;
+  fetching: boolean;
+  pending: number | null;
+  ack_pending: number | null;
+  running: number;
+  redeliveries: number;
+  jobs: { completed: number; failed: number; retried: number };
+}
+
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /**
@@ -172,6 +183,50 @@ export class Metrics {
         },
       });
     }
+  }
+
+  /** The queue consumer's gauges and counters (issue 13), read through `state` at scrape time. */
+  observeNats(state: () => NatsGauges, prefix = 'embedding_nats_'): void {
+    const registers = [this.registry];
+    const gauges: Array<[string, string, (s: NatsGauges) => number | null]> = [
+      ['connected', '1 while connected to a NATS server with the streams and the consumer in place', (s) => Number(s.connected)],
+      ['fetching', '1 while taking new jobs (connected, not stopping, memory neither paused nor refusing)', (s) => Number(s.fetching)],
+      ['pending', "Jobs not yet delivered to any worker: the consumer's lag, at the last look", (s) => s.pending],
+      ['ack_pending', 'Jobs delivered to some worker and not yet acknowledged, at the last look', (s) => s.ack_pending],
+      ['running_jobs', 'Jobs this process holds (running or fetched)', (s) => s.running],
+    ];
+    for (const [name, help, read] of gauges) {
+      new Gauge({
+        name: `${prefix}${name}`,
+        help,
+        registers,
+        collect() {
+          const value = read(state());
+          if (value === null) this.reset();
+          else this.set(value);
+        },
+      });
+    }
+    new Counter({
+      name: `${prefix}redeliveries_total`,
+      help: 'Deliveries this process received that were redeliveries (a worker died, a job was given back, an ack was lost)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(state().redeliveries);
+      },
+    });
+    new Counter({
+      name: `${prefix}jobs_total`,
+      help: 'Jobs this process finished, by outcome: completed (result published, acked), failed (failure published, terminated), retried (given back)',
+      labelNames: ['outcome'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const { jobs } = state();
+        for (const outcome of ['completed', 'failed', 'retried'] as const) this.inc({ outcome }, jobs[outcome]);
+      },
+    });
   }
 
   /** One batch that ran (core/run-batch.ts's BatchObserver): counted, sized and timed. */

@@ -9,6 +9,7 @@ import { RuntimeLimits } from './core/runtime-limits.js';
 import { BatchScheduler } from './core/scheduler.js';
 import { Metrics } from './metrics.js';
 import { DIMENSIONS, MODEL_ID } from './model/spec.js';
+import { QueueWorker } from './queue/worker.js';
 import { refuseUnderMemoryPressure } from './router/admission.js';
 import { createApp } from './router/app.js';
 import type { ServiceStatus } from './router/health-route.js';
@@ -35,6 +36,8 @@ export interface Service {
   /** `draining` is set on SIGTERM/SIGINT, turning /ready to 503. */
   lifecycle: Lifecycle;
   metrics: Metrics;
+  /** The NATS worker mode (issue 13), when EMBEDDING_NATS_URL is set: started once the model is loaded. */
+  queue: QueueWorker | undefined;
   /** Resolves when every worker has loaded the model; rejects if one cannot. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -89,6 +92,18 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     threadsPerWorker: config.threadsPerWorker,
     supervisor: () => supervisor.report(),
   };
+  const queue = config.nats
+    ? new QueueWorker({
+        config: config.nats,
+        embedder,
+        limits,
+        memory: supervisor,
+        maxChunks: config.maxChunksPerRequest,
+        modelId: MODEL_ID,
+        logger,
+      })
+    : undefined;
+  if (queue) metrics.observeNats(() => queue.state());
   const app = createApp({
     embedder,
     status,
@@ -102,6 +117,7 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     apiKey: config.apiKey,
     corsOrigins: config.corsOrigins,
     memoryGate: refuseUnderMemoryPressure(supervisor),
+    queueState: queue ? () => queue.state() : undefined,
   });
   const server = createHttpServer(app, { requestTimeoutMs: config.requestTimeoutMs }).listen(config.port, config.host);
   await once(server, 'listening');
@@ -111,6 +127,8 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
   const ready = pool.warmUp().then(() => {
     status.ready = true;
     supervisor.start();
+    // Jobs are taken only once the model can run them; a signal while loading leaves the queue untouched.
+    if (!lifecycle.draining) queue?.start();
   });
 
   return {
@@ -121,8 +139,11 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     supervisor,
     lifecycle,
     metrics,
+    queue,
     ready,
     async close() {
+      // Jobs in hand finish and are acknowledged (their results published) before the pool goes.
+      await queue?.close();
       // On a signal the server is already closed by the shutdown plumbing (server.ts); then only the pool is left.
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
       // Loading and running batches finish first: a worker terminated inside onnxruntime crashes the process at exit.

@@ -2,9 +2,10 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { EmbedService } from '../core/embedder.js';
 import type { EmbedRequest } from './schemas.js';
-import { batchEvents } from './batch-events.js';
+import { batchEvents } from '../core/batch-events.js';
 import { ApiError, errorBody } from './errors.js';
-import { ChunkedWriter, vectorJson } from './json-stream.js';
+import { vectorJson } from '../core/vector-encoding.js';
+import { ChunkedWriter } from './json-stream.js';
 import { logWork } from './request-log.js';
 import { parseEmbedRequest } from './validation.js';
 
@@ -29,7 +30,7 @@ function failureCode(error: unknown, res: Response): string {
 
 /**
  * POST /embed: the original worker's API and wire format (`{batch_id, vectors: [{chunk_id, vector}]}`), with this
- * service's fields beside them. Every valid request logs its batch events (batch-events.ts), as the original did.
+ * service's fields beside them. Every valid request logs its batch events (core/batch-events.ts), as the original did.
  */
 export function embedRoute(embedder: EmbedService, modelId: string): RequestHandler {
   return async (req, res) => {
