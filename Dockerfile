@@ -27,7 +27,7 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
 # 3. The image: no compiler, no dev dependencies, no npm cache; runs as the unprivileged `node` user. Nothing under / is
-#    written at run time, so the root filesystem may be read-only; only /tmp must be writable (a tmpfs is enough):
+#    written at run time, so the root filesystem may be read-only; only /tmp is written to (a tmpfs is enough):
 #    onnxruntime-node 1.30 creates an empty /tmp/mat-debug-<pid>.log in every process that loads it.
 FROM node:20-slim
 # Defaults live in src/config.ts (and the README table generated from it); none is restated here.
