@@ -3,7 +3,7 @@
  * publishes chunks as embedding jobs (one per batch) to the NATS JetStream queue that `EMBEDDING_NATS_URL` workers
  * consume, collects their results, and writes one NDJSON line per chunk, exactly once, with progress on stderr
  * (docs/QUEUE.md). Exit 0 only when every chunk has its vector; 1 when a batch failed; 2 when results stopped coming
- * (--idle-timeout-s); 64 on a usage error. The last stderr line is a JSON summary.
+ * (--idle-timeout-s); 3 when NATS cannot be reached; 64 on a usage error. The last stderr line is a JSON summary.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -87,7 +87,14 @@ try {
 }
 say(`job ${job}: ${chunks.length} chunks in ${batches.length} batches of up to ${batchSize}`);
 
-const nc = await connect({ servers: nats.servers, name: 'embed-queue', maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+let nc;
+try {
+  // Once connected, a lost connection is retried forever; the first one must succeed, so a wrong address says so.
+  nc = await connect({ servers: nats.servers, name: 'embed-queue', maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+} catch (error) {
+  say(`cannot connect to NATS at ${nats.servers.join(',')}: ${(error as Error).message}. Is nats-server running with JetStream (-js)?`);
+  process.exit(3);
+}
 const out = createWriteStream(args.out);
 let published = { published: 0, duplicates: 0 };
 // The collector starts first (it reads the results stream from its start, so the order is not critical) and writes
