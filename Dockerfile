@@ -2,6 +2,8 @@
 # Build: docker build -t doctown-embedding-worker .
 # Run:   docker run -p 8000:8000 doctown-embedding-worker
 #        docker run -p 8000:8000 -m 2g -e EMBEDDING_MAX_MEMORY_PERCENT=50 doctown-embedding-worker
+# Hardened (as Kubernetes' restricted defaults run it; npm run docker:smoke checks it):
+#        docker run --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges -p 8000:8000 doctown-embedding-worker
 
 # 1. Compile, and fetch the model, verified against models/manifest.json, so the image never downloads while serving.
 FROM node:20-slim AS build
@@ -24,7 +26,9 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && find linux -mindepth 1 -maxdepth 1 ! -name "$arch" -exec rm -rf {} + \
  && npm cache clean --force
 
-# 3. The image: no compiler, no dev dependencies, no npm cache; runs as the unprivileged `node` user.
+# 3. The image: no compiler, no dev dependencies, no npm cache; runs as the unprivileged `node` user. Nothing under / is
+#    written at run time, so the root filesystem may be read-only; only /tmp is written to (a tmpfs is enough):
+#    onnxruntime-node 1.30 creates an empty /tmp/mat-debug-<pid>.log in every process that loads it.
 FROM node:20-slim
 # Defaults live in src/config.ts (and the README table generated from it); none is restated here.
 ENV NODE_ENV=production
@@ -33,7 +37,8 @@ COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/package.json ./
 COPY --from=build --chown=root:root /app/dist/src ./dist/src
 COPY --from=build --chown=root:root /app/models ./models
-USER node
+# Numeric (node:20-slim's `node` is 1000:1000) so that Kubernetes' runAsNonRoot can verify it without a runAsUser.
+USER 1000:1000
 EXPOSE 8000
 # node is PID 1 and handles SIGTERM itself: /ready turns 503, requests in flight finish, exit 0 (docker stop waits 10 s).
 STOPSIGNAL SIGTERM

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # npm run docker:smoke — builds the image as `docker build` would, runs it as `docker run` would, and checks
 # /health, /ready, one /embed and one /v1/embeddings from the host, the image's HEALTHCHECK, and a graceful stop
-# (exit 0). Uses Docker when a daemon answers, else podman (see ../shared/docker-on-podman.md for podman on
-# machines without Docker Hub: local base images, runc, ulimits). Prints the image size and the build time.
+# (exit 0). The container runs as Kubernetes' hardened defaults would run it: read-only root filesystem with a tmpfs
+# /tmp, all capabilities dropped, no privilege escalation, a non-root numeric user. Uses Docker when a daemon answers,
+# else podman (see ../shared/docker-on-podman.md for podman on machines without Docker Hub: local base images, runc,
+# ulimits). Prints the image size and the build time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IMAGE=${IMAGE:-doctown-embedding-worker:smoke}
@@ -35,7 +37,12 @@ build_s=$(( $(date +%s) - start ))
 size=$($ENGINE image inspect -f '{{.Size}}' "$IMAGE")
 echo "== built in ${build_s} s; image size $(( size / 1000000 )) MB"
 
-cid=$($ENGINE run -d -p "127.0.0.1:$HOSTPORT:8000" --memory 2g "$IMAGE")
+# The hardening flags mirror deploy/kubernetes/deployment.yaml's securityContext (readOnlyRootFilesystem with an emptyDir
+# /tmp, capabilities drop ALL, allowPrivilegeEscalation false, runAsNonRoot).
+HARDENED=(--read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges)
+cid=$($ENGINE run -d "${HARDENED[@]}" -p "127.0.0.1:$HOSTPORT:8000" --memory 2g "$IMAGE")
+echo "== $ENGINE run ${HARDENED[*]}"
+
 cleanup() { $ENGINE rm -f "$cid" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 fail() {
@@ -73,7 +80,16 @@ node -e '
 if [ "$ENGINE" = podman ]; then
   podman healthcheck run "$cid" && echo "HEALTHCHECK: healthy" || fail "the image's HEALTHCHECK failed"
 fi
-[ "$($ENGINE inspect -f '{{.Config.User}}' "$cid")" = node ] || fail "the container does not run as the node user"
+[ "$($ENGINE inspect -f '{{.Config.User}}' "$cid")" = 1000:1000 ] || fail "the container does not run as 1000:1000"
+[ "$($ENGINE exec "$cid" id -u)" = 1000 ] || fail "the process does not run as uid 1000"
+[ "$($ENGINE inspect -f '{{.HostConfig.ReadonlyRootfs}}' "$cid")" = true ] || fail "the root filesystem is not read-only"
+# /home/node belongs to the user, so only the read-only mount can refuse this write.
+$ENGINE exec "$cid" touch /home/node/.write-probe 2>/dev/null && fail "the root filesystem accepted a write"
+# The kernel's view of PID 1: no capabilities at all, and no_new_privs set.
+status=$($ENGINE exec "$cid" cat /proc/1/status)
+grep -qE '^CapEff:[[:space:]]+0+$' <<<"$status" || fail "PID 1 has capabilities: $(grep ^CapEff <<<"$status")"
+grep -qE '^NoNewPrivs:[[:space:]]+1$' <<<"$status" || fail "PID 1 may gain privileges (NoNewPrivs is not 1)"
+echo "== hardened: uid 1000, read-only root, CapEff 0, NoNewPrivs 1; /tmp holds: $($ENGINE exec "$cid" ls /tmp | tr '\n' ' ')"
 
 $ENGINE stop -t 15 "$cid" >/dev/null
 code=$($ENGINE inspect -f '{{.State.ExitCode}}' "$cid")
