@@ -6,12 +6,16 @@
 #        docker run --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges -p 8000:8000 doctown-embedding-worker
 
 # 1. Compile, and fetch the model, verified against models/manifest.json, so the image never downloads while serving.
+#    The int8 graph is made here from the fp32 one by onnxruntime's quantizer (Python, in a venv under models/.quantize
+#    that stays in this stage; docs/MODEL.md, "int8").
 FROM node:20-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
+COPY scripts/quantize ./scripts/quantize
 COPY models/manifest.json ./models/manifest.json
 RUN npx tsc -p . && node dist/src/model/fetch.js --variant all
 
@@ -36,7 +40,8 @@ WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/package.json ./
 COPY --from=build --chown=root:root /app/dist/src ./dist/src
-COPY --from=build --chown=root:root /app/models ./models
+COPY --from=build --chown=root:root /app/models/manifest.json ./models/manifest.json
+COPY --from=build --chown=root:root /app/models/all-MiniLM-L6-v2 ./models/all-MiniLM-L6-v2
 # Numeric (node:20-slim's `node` is 1000:1000) so that Kubernetes' runAsNonRoot can verify it without a runAsUser.
 USER 1000:1000
 EXPOSE 8000

