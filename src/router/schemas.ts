@@ -40,6 +40,15 @@ export const EmbedRequest = z
   .meta({ id: 'EmbedRequest' });
 export type EmbedRequest = z.infer<typeof EmbedRequest>;
 
+/**
+ * The first line of an NDJSON request body (`Content-Type: application/x-ndjson`): the request's options, that is
+ * EmbedRequest without `chunks`; each later line is one Chunk.
+ */
+export const EmbedStreamHeader = EmbedRequest.omit({ chunks: true })
+  .describe('The first line of an application/x-ndjson body; every later line is one Chunk')
+  .meta({ id: 'EmbedStreamHeader' });
+export type EmbedStreamHeader = z.infer<typeof EmbedStreamHeader>;
+
 export const ChunkVector = z
   .object({
     chunk_id: z.string(),
