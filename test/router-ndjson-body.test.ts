@@ -11,7 +11,9 @@ import { useApp } from '../harness/app.js';
 import { NDJSON, ndjsonLines, postNdjsonBody, responseLines, type ChunkLine } from '../harness/ndjson.js';
 import { NdjsonChunkReader, ndjsonLineLimit, type BodyStream } from '../src/router/ndjson-body.js';
 
-const app = useApp(test, { EMBEDDING_REQUEST_TIMEOUT_MS: '1000', EMBEDDING_MAX_CHUNK_CHARS: '1000' });
+// Node times the headers with the same limit: long enough that a busy machine does not stall a request's headers past it.
+const TIMEOUT_MS = 3000;
+const app = useApp(test, { EMBEDDING_REQUEST_TIMEOUT_MS: String(TIMEOUT_MS), EMBEDDING_MAX_CHUNK_CHARS: '1000' });
 
 const chunksOf = (n: number, prefix = 'c'): ChunkLine[] => Array.from({ length: n }, (_, i) => ({ chunk_id: `${prefix}${i}`, content: `text ${i} ${'word '.repeat(i % 13)}` }));
 
@@ -112,8 +114,8 @@ test.serial('a streamed body held back by backpressure longer than the request t
   const release = app.embedder.hold();
   const chunks = chunksOf(5_000).map((c) => ({ ...c, content: c.content + 'x'.repeat(900) }));
   const res = postNdjsonBody(`${app.url}/embed`, ndjsonLines('held', chunks));
-  // Three times the timeout while nothing is embedded: the body waits in the socket, not in the server.
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  // Twice the timeout while nothing is embedded: the body waits in the socket, not in the server.
+  await new Promise((resolve) => setTimeout(resolve, 2 * TIMEOUT_MS));
   release();
   const got = await answer(await res);
   t.is(got.length, chunks.length + 1, JSON.stringify(got.at(-1)).slice(0, 300));

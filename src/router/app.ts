@@ -81,7 +81,8 @@ export function createApp(deps: AppDependencies): express.Express {
   app.set('etag', false);
   const { metrics, lifecycle, limits } = deps;
   const corsOrigins = deps.corsOrigins?.filter((o) => o.length > 0) ?? [];
-  const document = openApiDocument(deps.version, { limits, auth: Boolean(deps.apiKey), maxSeqLength: deps.maxSeqLength ?? MAX_SEQ_LENGTH });
+  const maxLineBytes = ndjsonLineLimit(deps.maxChunkChars ?? MAX_CHUNK_CHARS_UNSET, deps.maxBodyBytes);
+  const document = openApiDocument(deps.version, { limits, auth: Boolean(deps.apiKey), maxSeqLength: deps.maxSeqLength ?? MAX_SEQ_LENGTH, maxLineBytes });
   const openAiRequest = openAiEmbeddingRequest(limits);
   metrics.observeReadiness(() => readiness(deps.status, lifecycle) === 'ready');
   const memoryGate: RequestHandler = deps.memoryGate ?? ((_req, _res, next) => next());
@@ -116,7 +117,7 @@ export function createApp(deps: AppDependencies): express.Express {
   if (deps.apiKey) app.use(requireApiKey(deps.apiKey));
   app.get('/openapi.json', (_req, res) => void res.json(document));
   const ndjsonLimits = {
-    maxLineBytes: ndjsonLineLimit(deps.maxChunkChars ?? MAX_CHUNK_CHARS_UNSET, deps.maxBodyBytes),
+    maxLineBytes,
     maxChunkChars: deps.maxChunkChars,
     windowBytes: NDJSON_WINDOW_BYTES,
   };

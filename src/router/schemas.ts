@@ -85,6 +85,8 @@ export function embedSchemas(maxSeqLength: number) {
   const response = EmbedResponse.extend({ vectors: z.array(vector).describe('One entry per chunk, in request order') });
   return {
     request: EmbedRequest.extend({ chunks: z.array(chunk).min(1) }),
+    streamHeader: EmbedStreamHeader,
+    chunk,
     vector,
     response,
     summary: EmbedStreamSummary,
