@@ -54,7 +54,7 @@ async function startServer() {
       ...process.env,
       PORT: '0',
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info', // the listening line, with the URL, is logged at info
       EMBEDDING_MAX_SEQ_LENGTH: seq,
       // Room for the largest JSON body and its parse, so the budget does not decide the figures.
       EMBEDDING_MAX_BODY_BYTES: String(2 ** 30),

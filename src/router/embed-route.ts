@@ -192,9 +192,11 @@ export function embedStreamedRoute(embedder: EmbedService, modelId: string, limi
       events?.failed(failureCode(error, res), reader.received);
       throw error;
     } finally {
-      clock?.stop();
       reader.close();
       drainRest(req);
+      // A body still arriving after the answer is discarded, and still timed: a client that stops sending is cut off.
+      if (req.complete) clock?.stop();
+      else if (clock) clock.onExpire = undefined;
     }
   };
 }
