@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { parseConfig, type Config } from '../src/config.js';
 import { allocateRows, type EmbeddedRows } from '../src/core/batch-runner.js';
 import type { EmbedService } from '../src/core/embedder.js';
-import type { OrderedEmbedOptions } from '../src/core/ordered-embed.js';
+import type { OrderedEmbedOptions, TextWindows } from '../src/core/ordered-embed.js';
 import { QueueFullError } from '../src/core/scheduler.js';
 import { Metrics, type QueueSource } from '../src/metrics.js';
 import { DIMENSIONS, MAX_SEQ_LENGTH, MODEL_ID } from '../src/model/spec.js';
@@ -22,6 +22,7 @@ import { refuseUnderMemoryPressure, type MemoryAdmission } from '../src/router/a
 import { createApp } from '../src/router/app.js';
 import type { ServiceStatus } from '../src/router/health-route.js';
 import { createHttpServer } from '../src/router/http-server.js';
+import { ndjsonHeldBytes, ndjsonLineLimit } from '../src/router/ndjson-body.js';
 import type { Lifecycle } from '../src/router/ready-route.js';
 import { postJson } from './server.js';
 
@@ -109,6 +110,30 @@ export class StubEmbedder implements EmbedService, QueueSource {
       yield this.rows(texts, offset, Math.min(windowSize, texts.length - offset));
     }
     if (failure) throw failure.error;
+  }
+
+  readonly windowSize = 64;
+
+  /** Window by window as the source hands them out; each waits in the queue while held (hold()). */
+  async *streamFrom(source: TextWindows, signal?: AbortSignal): AsyncGenerator<EmbeddedRows, void, undefined> {
+    const failure = this.admit(0);
+    let offset = 0;
+    let finished = false;
+    try {
+      for (let texts = await source.next(Promise.resolve()); texts !== undefined; texts = await source.next(Promise.resolve())) {
+        if (failure && failure.afterRows <= offset) throw failure.error;
+        await this.queue(texts.length, signal);
+        signal?.throwIfAborted();
+        const rows = this.rows(texts, 0, texts.length);
+        rows.offset = offset;
+        offset += texts.length;
+        yield rows;
+      }
+      if (failure) throw failure.error;
+      finished = true;
+    } finally {
+      if (!finished) source.close?.();
+    }
   }
 
   /** Refuses past the queue limit before anything else, as Embedder does; returns the failure planned for this call. */
@@ -224,7 +249,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
     maxSeqLength: config.maxSeqLength,
     apiKey: config.apiKey,
     corsOrigins: config.corsOrigins,
-    memoryGate: refuseUnderMemoryPressure(memory),
+    maxChunkChars: config.maxChunkChars,
+    memoryGate: refuseUnderMemoryPressure(memory, { streamedBodyBytes: ndjsonHeldBytes(ndjsonLineLimit(config.maxChunkChars, config.maxBodyBytes)) }),
   });
   const server = createHttpServer(app, { requestTimeoutMs: config.requestTimeoutMs }).listen(0, '127.0.0.1');
   await once(server, 'listening');

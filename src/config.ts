@@ -190,7 +190,7 @@ export const VARIABLES = {
     doc: 'Most padded tokens (rows × longest row) in one worker task, from estimated token counts; a single chunk over it runs alone. Larger batches cost more CPU per token and hold more memory ([BENCHMARKS.md](BENCHMARKS.md)).',
   },
   EMBEDDING_MAX_BODY_BYTES: { schema: int(1024, 2 ** 31 - 1).default(DEFAULT_MAX_BODY_BYTES), doc: 'Request body limit (413 above it); the default fits 20,000 chunks of 2 KB.' },
-  EMBEDDING_REQUEST_TIMEOUT_MS: { schema: int(1000, 3_600_000).default(60_000), doc: 'Time allowed to receive a whole request, headers and body; a slow-drip client gets 408.' },
+  EMBEDDING_REQUEST_TIMEOUT_MS: { schema: int(1000, 3_600_000).default(60_000), doc: 'Time allowed to receive a request: its headers, then its whole JSON body; a slow-drip client gets 408. For an NDJSON body, the longest wait for its next bytes while the service is reading.' },
   EMBEDDING_MAX_CHUNK_CHARS: {
     schema: int(1, 2 ** 31 - 1).default(DEFAULT_MAX_CHUNK_CHARS),
     doc: "Characters of one chunk's `content` (or one `/v1/embeddings` input) handed to the tokenizer; the rest is cut before tokenizing, never refused (`truncated: true`). Bounds one text's tokenizing cost; real text reaches the sequence length long before.",

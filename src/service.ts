@@ -17,6 +17,7 @@ import { refuseUnderMemoryPressure } from './router/admission.js';
 import { createApp } from './router/app.js';
 import type { ServiceStatus } from './router/health-route.js';
 import { createHttpServer } from './router/http-server.js';
+import { ndjsonHeldBytes, ndjsonLineLimit } from './router/ndjson-body.js';
 import type { Lifecycle } from './router/ready-route.js';
 import { createSupervisor, type MemorySupervisor } from './supervisor/create.js';
 import { supervisorGauges } from './supervisor/loop.js';
@@ -133,8 +134,10 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     maxSeqLength: config.maxSeqLength,
     apiKey: config.apiKey,
     corsOrigins: config.corsOrigins,
-    memoryGate: refuseUnderMemoryPressure(supervisor),
     queueState: queue ? () => queue.state() : undefined,
+    maxChunkChars: config.maxChunkChars,
+    // A streamed body costs its window, not its length.
+    memoryGate: refuseUnderMemoryPressure(supervisor, { streamedBodyBytes: ndjsonHeldBytes(ndjsonLineLimit(config.maxChunkChars, config.maxBodyBytes)) }),
   });
   const server = createHttpServer(app, { requestTimeoutMs: config.requestTimeoutMs }).listen(config.port, config.host);
   await once(server, 'listening');

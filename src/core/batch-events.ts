@@ -20,7 +20,8 @@ export interface BatchEvent {
   timestamp: string;
   payload: {
     batch_id: string;
-    chunk_count: number;
+    /** null in the started event of a streamed (NDJSON) body: its chunks are counted as they arrive. */
+    chunk_count: number | null;
     /** From the started event to the last byte of the answer (or the failure), to 0.01 ms as the original rounded it. */
     duration_ms?: number;
     /** batch_failed only: the error code the client was sent, or `client_disconnected`. */
@@ -32,17 +33,19 @@ export interface BatchEvent {
 
 /** One request's events: `started` now, then exactly one of `completed` or `failed`. */
 export interface BatchEvents {
-  completed(): void;
-  failed(errorCode: string, reason?: string): void;
+  /** `chunkCount`: the count received, for a streamed body whose count was unknown when it started. */
+  completed(chunkCount?: number): void;
+  failed(errorCode: string, reason?: string, chunkCount?: number): void;
 }
 
 /** Where each event goes besides the log (the queue publishes it); it must not throw. */
 export type BatchEventSink = (event: BatchEvent) => void;
 
-export function batchEvents(log: Logger, batchId: string, chunkCount: number, sink?: BatchEventSink): BatchEvents {
+/** `chunkCount` is null for a streamed (NDJSON) body, whose chunks are not counted until it has been read. */
+export function batchEvents(log: Logger, batchId: string, chunkCount: number | null, sink?: BatchEventSink): BatchEvents {
   const started = performance.now();
-  const emit = (type: BatchEventType, extra: { duration_ms?: number; error_code?: string; reason?: string } = {}) => {
-    const event: BatchEvent = { type, timestamp: new Date().toISOString(), payload: { batch_id: batchId, chunk_count: chunkCount, ...extra } };
+  const emit = (type: BatchEventType, extra: { duration_ms?: number; error_code?: string; reason?: string } = {}, count = chunkCount) => {
+    const event: BatchEvent = { type, timestamp: new Date().toISOString(), payload: { batch_id: batchId, chunk_count: count, ...extra } };
     log[type === BATCH_FAILED ? 'warn' : 'info']({ event }, `Event: ${type}`);
     sink?.(event);
   };
@@ -50,15 +53,15 @@ export function batchEvents(log: Logger, batchId: string, chunkCount: number, si
   let done = false;
   emit(BATCH_STARTED);
   return {
-    completed() {
+    completed(count) {
       if (done) return;
       done = true;
-      emit(BATCH_COMPLETED, { duration_ms: elapsed() });
+      emit(BATCH_COMPLETED, { duration_ms: elapsed() }, count ?? chunkCount);
     },
-    failed(errorCode, reason) {
+    failed(errorCode, reason, count) {
       if (done) return;
       done = true;
-      emit(BATCH_FAILED, { duration_ms: elapsed(), error_code: errorCode, ...(reason === undefined ? {} : { reason }) });
+      emit(BATCH_FAILED, { duration_ms: elapsed(), error_code: errorCode, ...(reason === undefined ? {} : { reason }) }, count ?? chunkCount);
     },
   };
 }

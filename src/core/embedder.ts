@@ -4,7 +4,7 @@ import { linkedAbortController } from './abort.js';
 import type { TieredCache } from '../cache/tiered-cache.js';
 import { allocateRows, type EmbeddedRows } from './batch-runner.js';
 import { rowRunner, type RowRunner } from './cached-rows.js';
-import { embedInOrder, type OrderedEmbedOptions } from './ordered-embed.js';
+import { defaultWindowSize, embedInOrder, embedStreamInOrder, type OrderedEmbedOptions, type TextWindows } from './ordered-embed.js';
 import { DEFAULT_MAX_BATCH_TOKENS } from './planner.js';
 import type { RuntimeLimits } from './runtime-limits.js';
 import type { BatchScheduler } from './scheduler.js';
@@ -17,6 +17,13 @@ export interface EmbedService {
   readonly dims: number;
   embed(texts: readonly string[], signal?: AbortSignal): Promise<EmbeddedRows>;
   stream(texts: readonly string[], signal?: AbortSignal, options?: OrderedEmbedOptions): AsyncGenerator<EmbeddedRows, void, undefined>;
+  /**
+   * The same for texts that are still arriving (a streamed request body), taken from `source` window by window as the
+   * pipeline has room. The source cuts its texts (cutTexts) and reports which it cut: this only embeds them.
+   */
+  streamFrom(source: TextWindows, signal?: AbortSignal): AsyncGenerator<EmbeddedRows, void, undefined>;
+  /** Chunks per window of stream() and streamFrom() right now. */
+  readonly windowSize: number;
 }
 
 /** Turns a request's texts into batches, runs them through the scheduler and puts results back in order. */
@@ -82,6 +89,14 @@ export class Embedder implements EmbedService {
       markCut(whole, window, this.text.maxTextChars);
       yield window;
     }
+  }
+
+  streamFrom(source: TextWindows, signal?: AbortSignal): AsyncGenerator<EmbeddedRows, void, undefined> {
+    return embedStreamInOrder(this.scheduler, this.limits, this.dims, source, signal, { maxBatchTokens: this.maxBatchTokens, maxSeqLength: this.maxSeqLength, run: this.run });
+  }
+
+  get windowSize(): number {
+    return defaultWindowSize(this.limits);
   }
 }
 

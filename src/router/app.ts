@@ -4,11 +4,12 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { EmbedService } from '../core/embedder.js';
 import { PUBLIC_PATHS, requireApiKey } from './auth.js';
-import { embedRoute } from './embed-route.js';
+import { embedRoute, embedStreamedRoute, NDJSON } from './embed-route.js';
 import { ERRORS, type ErrorSpec } from './error-table.js';
 import { ApiError, errorHandler, notFound } from './errors.js';
 import { healthRoute, requireReady, rootRoute, type ServiceStatus } from './health-route.js';
 import { embedLimits } from './limits.js';
+import { NDJSON_WINDOW_BYTES, ndjsonLineLimit } from './ndjson-body.js';
 import type { Metrics } from '../metrics.js';
 import { MAX_SEQ_LENGTH } from '../model/spec.js';
 import { openAiEmbeddingsRoute } from './openai-route.js';
@@ -37,6 +38,8 @@ export interface AppDependencies {
   corsOrigins?: string[] | undefined;
   /** The NATS worker mode's state, reported by /ready when EMBEDDING_NATS_URL is set. */
   queueState?: (() => QueueReadyState) | undefined;
+  /** EMBEDDING_MAX_CHUNK_CHARS: where chunks are cut; with maxBodyBytes, it bounds one line of an NDJSON body. */
+  maxChunkChars?: number | undefined;
   /** Memory supervisor's admission gate: 503 `memory_pressure` while memory is over budget; runs before the body is parsed. */
   memoryGate?: RequestHandler;
 }
@@ -44,6 +47,8 @@ export interface AppDependencies {
 const ROUTES: ReadonlySet<string> = new Set([...PUBLIC_PATHS, '/', '/embed', '/v1/embeddings', '/openapi.json']);
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
+/** Without EMBEDDING_MAX_CHUNK_CHARS (tests of the HTTP layer), a line is bounded by the body limit alone. */
+const MAX_CHUNK_CHARS_UNSET = Number.POSITIVE_INFINITY;
 /**
  * A body is read as JSON when it says so, or when it has no Content-Type at all: the original worker (FastAPI) read
  * those as JSON, so clients written for it may send them (an HTTP library posting raw bytes, `curl -H 'Content-Type:'`).
@@ -55,7 +60,21 @@ const requireJson: RequestHandler = (req, _res, next) => {
   if (isJsonBody(req)) return next();
   // curl -d without -H sends application/x-www-form-urlencoded: say what arrived, so the fix is obvious.
   const sent = req.headers['content-type']!.split(';')[0]!.trim().slice(0, 100);
-  next(new ApiError('unsupported_media_type', `the body was sent as ${sent}; send it as Content-Type: application/json (or with no Content-Type)`));
+  const ndjson = req.path === '/embed' ? ', or as application/x-ndjson, one chunk per line' : '';
+  next(new ApiError('unsupported_media_type', `the body was sent as ${sent}; send it as Content-Type: application/json (or with no Content-Type)${ndjson}`));
+};
+
+/**
+ * An NDJSON body takes /embed's streamed route; anything else goes on to the JSON route. It is read as UTF-8 bytes as
+ * they arrive, so a compressed body or another charset is refused, as the JSON parser refuses them.
+ */
+const streamedBody: RequestHandler = (req, _res, next) => {
+  if (!req.is(NDJSON)) return next('route');
+  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (encoding !== 'identity') return next(new ApiError('unsupported_encoding', `Content-Encoding ${encoding.slice(0, 50)} is not supported for an NDJSON body; send it uncompressed`));
+  const charset = /;\s*charset=("?)([^";]+)\1/i.exec(req.headers['content-type'] ?? '')?.[2]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return next(new ApiError('unsupported_charset', `charset ${charset.slice(0, 50)} is not supported; send UTF-8`));
+  next();
 };
 
 export function createApp(deps: AppDependencies): express.Express {
@@ -64,7 +83,8 @@ export function createApp(deps: AppDependencies): express.Express {
   app.set('etag', false);
   const { metrics, lifecycle, limits } = deps;
   const corsOrigins = deps.corsOrigins?.filter((o) => o.length > 0) ?? [];
-  const document = openApiDocument(deps.version, { limits, auth: Boolean(deps.apiKey), maxSeqLength: deps.maxSeqLength ?? MAX_SEQ_LENGTH });
+  const maxLineBytes = ndjsonLineLimit(deps.maxChunkChars ?? MAX_CHUNK_CHARS_UNSET, deps.maxBodyBytes);
+  const document = openApiDocument(deps.version, { limits, auth: Boolean(deps.apiKey), maxSeqLength: deps.maxSeqLength ?? MAX_SEQ_LENGTH, maxLineBytes });
   const openAiRequest = openAiEmbeddingRequest(limits);
   metrics.observeReadiness(() => readiness(deps.status, lifecycle) === 'ready');
   const memoryGate: RequestHandler = deps.memoryGate ?? ((_req, _res, next) => next());
@@ -98,6 +118,12 @@ export function createApp(deps: AppDependencies): express.Express {
   app.get('/metrics', metrics.route());
   if (deps.apiKey) app.use(requireApiKey(deps.apiKey));
   app.get('/openapi.json', (_req, res) => void res.json(document));
+  const ndjsonLimits = {
+    maxLineBytes,
+    maxChunkChars: deps.maxChunkChars,
+    windowBytes: NDJSON_WINDOW_BYTES,
+  };
+  app.post('/embed', streamedBody, memoryGate, requireReady(deps.status), embedStreamedRoute(deps.embedder, deps.status.model, ndjsonLimits));
   app.post('/embed', requireJson, memoryGate, parseJson, embedLimits(limits), requireReady(deps.status), embedRoute(deps.embedder, deps.status.model));
   app.post('/v1/embeddings', requireJson, memoryGate, parseJson, requireReady(deps.status), openAiEmbeddingsRoute(deps.embedder, deps.status.model, openAiRequest));
   app.use(notFound);

@@ -2,10 +2,13 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { EmbedService } from '../core/embedder.js';
 import type { EmbedRequest } from './schemas.js';
-import { batchEvents } from '../core/batch-events.js';
+import type { EmbeddedRows } from '../core/batch-runner.js';
+import { batchEvents, type BatchEvents } from '../core/batch-events.js';
 import { ApiError, errorBody } from './errors.js';
+import { bodyClock } from './http-server.js';
 import { vectorJson } from '../core/vector-encoding.js';
 import { ChunkedWriter } from './json-stream.js';
+import { drainRest, NdjsonChunkReader, type NdjsonBodyLimits } from './ndjson-body.js';
 import { logWork } from './request-log.js';
 import { parseEmbedRequest } from './validation.js';
 
@@ -86,6 +89,15 @@ async function respondJson(req: Request, res: Response, embedder: EmbedService, 
 const chunkLine = (chunkId: string, vectors: Float32Array, row: number, dims: number, tokens: number, truncated: boolean) =>
   `{"chunk_id":${JSON.stringify(chunkId)},"vector":${vectorJson(vectors, row, dims)},"tokens":${tokens},"truncated":${truncated}}`;
 
+/** Where an NDJSON answer's chunk ids come from, by chunk index: the parsed body's array, or the streamed body's reader. */
+interface ChunkIds {
+  chunkId(index: number): string;
+  /** Cut before tokenizing where the embedder could not see it (the streamed body cuts as it parses). */
+  wasCut?(index: number): boolean;
+  /** Every chunk before `index` is answered. */
+  forget?(index: number): void;
+}
+
 /**
  * `Accept: application/x-ndjson`: one line per chunk (a ChunkVector), in request order, written as each window of
  * batches finishes, then a summary line (the JSON response without `vectors`). The server holds
@@ -98,12 +110,24 @@ async function streamNdjson(req: Request, res: Response, embedder: EmbedService,
     chunks.map((c) => c.content),
     clientGone(req),
   );
+  return writeNdjson(req, res, windows, { chunkId: (i) => chunks[i]!.chunk_id }, { modelId, dims: embedder.dims, batchId: request.batch_id, started });
+}
+
+interface Summary {
+  modelId: string;
+  dims: number;
+  batchId: string;
+  started: number;
+}
+
+async function writeNdjson(req: Request, res: Response, windows: AsyncGenerator<EmbeddedRows, void, undefined>, ids: ChunkIds, summary: Summary): Promise<Outcome> {
   // The first window is awaited before the status line, so early failures get a proper status.
   let next = await windows.next();
   res.status(200).set('Content-Type', `${NDJSON}; charset=utf-8`);
   const out = new ChunkedWriter(res);
   let tokens = 0;
   let cached = 0;
+  let count = 0;
   try {
     for (; !next.done; next = await windows.next()) {
       const w = next.value;
@@ -111,12 +135,15 @@ async function streamNdjson(req: Request, res: Response, embedder: EmbedService,
       for (let row = 0; row < w.count; row++) {
         const i = w.offset + row;
         tokens += w.tokens[row]!;
-        const line = chunkLine(chunks[i]!.chunk_id, w.vectors, row, w.dims, w.tokens[row]!, w.truncated[row] === 1);
+        const truncated = w.truncated[row] === 1 || (ids.wasCut?.(i) ?? false);
+        const line = chunkLine(ids.chunkId(i), w.vectors, row, w.dims, w.tokens[row]!, truncated);
         if (!(await out.write(line + '\n'))) {
           await windows.return();
           return 'client_disconnected';
         }
       }
+      count += w.count;
+      ids.forget?.(w.offset + w.count);
       // Lines reach the client as their window finishes, not when 64 KB have gathered.
       if (!(await out.flush())) {
         await windows.return();
@@ -131,10 +158,48 @@ async function streamNdjson(req: Request, res: Response, embedder: EmbedService,
     await out.end(JSON.stringify(errorBody(known ? error.code : 'internal_error', known ? error.message : 'a batch failed; the stream is incomplete')) + '\n');
     return failureCode(error, res);
   }
-  const timing = Math.round((performance.now() - started) * 100) / 100;
-  logWork(res, { chunks: chunks.length, tokens });
+  const timing = Math.round((performance.now() - summary.started) * 100) / 100;
+  logWork(res, { chunks: count, tokens });
   await out.end(
-    `{"batch_id":${JSON.stringify(request.batch_id)},"model":${JSON.stringify(modelId)},"dimensions":${embedder.dims},"usage":{"chunks":${chunks.length},"tokens":${tokens},"cached_chunks":${cached}},"timing_ms":${timing}}\n`,
+    `{"batch_id":${JSON.stringify(summary.batchId)},"model":${JSON.stringify(summary.modelId)},"dimensions":${summary.dims},"usage":{"chunks":${count},"tokens":${tokens},"cached_chunks":${cached}},"timing_ms":${timing}}\n`,
   );
   return res.destroyed ? 'client_disconnected' : undefined;
+}
+
+/**
+ * POST /embed with `Content-Type: application/x-ndjson`: the body is read line by line as it arrives (ndjson-body.ts)
+ * and embedded window by window, and the answer is the NDJSON stream above whatever the Accept header says, so a
+ * request of any number of chunks holds a bounded window in memory. The body's time limit becomes an idle limit
+ * (BodyClock.idle): a client is timed while the server reads, not while backpressure holds it up. A bad line answers
+ * 4xx when it comes before any chunk was answered; after, every chunk before it is answered, then an error line.
+ */
+export function embedStreamedRoute(embedder: EmbedService, modelId: string, limits: Omit<NdjsonBodyLimits, 'windowChunks'>): RequestHandler {
+  return async (req, res) => {
+    const started = performance.now();
+    const reader = new NdjsonChunkReader(req, { ...limits, windowChunks: () => embedder.windowSize });
+    const clock = bodyClock(req);
+    if (clock) {
+      clock.idle();
+      clock.onExpire = () => reader.fail(new ApiError('request_timeout', `no part of the body arrived for ${clock.timeoutMs} ms while the server was reading (EMBEDDING_REQUEST_TIMEOUT_MS)`));
+    }
+    const log = (req as { log?: Logger }).log;
+    let events: BatchEvents | undefined;
+    try {
+      const header = await reader.header();
+      events = log ? batchEvents(log, header.batch_id, null) : undefined;
+      const windows = embedder.streamFrom(reader, clientGone(req));
+      const failure = await writeNdjson(req, res, windows, reader, { modelId, dims: embedder.dims, batchId: header.batch_id, started });
+      if (failure === undefined) events?.completed(reader.received);
+      else events?.failed(failure, undefined, reader.received);
+    } catch (error) {
+      events?.failed(failureCode(error, res), undefined, reader.received);
+      throw error;
+    } finally {
+      reader.close();
+      drainRest(req);
+      // A body still arriving after the answer is discarded, and still timed: a client that stops sending is cut off.
+      if (req.complete) clock?.stop();
+      else if (clock) clock.onExpire = undefined;
+    }
+  };
 }

@@ -33,9 +33,10 @@ export const ERRORS = {
   not_found: { status: 404, description: 'no such route' },
   request_timeout: {
     status: 408,
-    description: 'the request line, headers and body were not all received within EMBEDDING_REQUEST_TIMEOUT_MS; sent before routing, without X-Request-Id, and the connection closes',
+    description:
+      'the headers, then the body, were not received within EMBEDDING_REQUEST_TIMEOUT_MS (a JSON body), or an NDJSON body sent nothing for that long while the service was reading; a JSON body’s answer is sent without X-Request-Id, and the connection closes',
   },
-  payload_too_large: { status: 413, description: 'the body is larger than EMBEDDING_MAX_BODY_BYTES' },
+  payload_too_large: { status: 413, description: 'the body is larger than EMBEDDING_MAX_BODY_BYTES, or a line of an NDJSON body is longer than its limit (6 × EMBEDDING_MAX_CHUNK_CHARS + 64 KiB)' },
   too_many_chunks: { status: 413, description: 'more chunks (or inputs) than EMBEDDING_MAX_CHUNKS_PER_REQUEST' },
   unsupported_media_type: {
     status: 415,

@@ -56,6 +56,8 @@ export interface OpenApiOptions {
   auth: boolean;
   /** EMBEDDING_MAX_SEQ_LENGTH, stated in the /embed schemas. */
   maxSeqLength: number;
+  /** Bytes one line of an NDJSON /embed body may take (ndjsonLineLimit). */
+  maxLineBytes?: number;
 }
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
@@ -92,18 +94,32 @@ export function openApiDocument(version: string, options: OpenApiOptions) {
           summary: 'Embed a batch of chunks (the original worker’s API and wire format)',
           requestBody: {
             required: true,
-            description: 'JSON; a body without a Content-Type is read as JSON too, as the original worker read it',
-            content: { 'application/json': { schema: z.toJSONSchema(embed.request, { io: 'input', target: 'draft-2020-12' }) } },
+            description:
+              'JSON (a body without a Content-Type is read as JSON too, as the original worker read it), or NDJSON: the same request streamed line by line, for requests of any size',
+            content: {
+              'application/json': { schema: z.toJSONSchema(embed.request, { io: 'input', target: 'draft-2020-12' }) },
+              'application/x-ndjson': {
+                schema: {
+                  description:
+                    `One JSON object per line: first an EmbedStreamHeader ({"batch_id"}), then one Chunk per line, at least one; each line at most ${options.maxLineBytes ?? 'a limited number of'} bytes ` +
+                    '(6 × EMBEDDING_MAX_CHUNK_CHARS + 64 KiB, at most EMBEDDING_MAX_BODY_BYTES). Read as it arrives, with TCP backpressure while the service is behind, and answered ' +
+                    'as the NDJSON stream whatever the Accept header. No limit on the number of chunks (EMBEDDING_MAX_CHUNKS_PER_REQUEST is for JSON bodies). A bad line before any ' +
+                    'chunk is answered gets a 4xx error; after, every chunk before it is answered, then an ErrorResponse line names it. EMBEDDING_REQUEST_TIMEOUT_MS limits the time ' +
+                    'without a new body byte while the service is reading.',
+                  oneOf: [z.toJSONSchema(embed.streamHeader, { target: 'draft-2020-12' }), z.toJSONSchema(embed.chunk, { io: 'input', target: 'draft-2020-12' })],
+                },
+              },
+            },
           },
           responses: {
             '200': {
-              description: 'One vector per chunk, in request order: one JSON document, or NDJSON lines for Accept: application/x-ndjson',
+              description: 'One vector per chunk, in request order: one JSON document, or NDJSON lines for Accept: application/x-ndjson or an NDJSON body',
               content: {
                 ...json(embed.response, '').content,
                 'application/x-ndjson': {
                   schema: {
                     description:
-                      'Sent for Accept: application/x-ndjson. One line per chunk (a ChunkVector), in request order, written as batches finish, then a summary line (EmbedStreamSummary). A failure after the first line ends the stream with an ErrorResponse line and no summary. The server holds at most two windows of vectors, whatever the request size.',
+                      'Sent for Accept: application/x-ndjson, and for every NDJSON body. One line per chunk (a ChunkVector), in request order, written as batches finish, then a summary line (EmbedStreamSummary). A failure after the first line ends the stream with an ErrorResponse line and no summary. The server holds at most two windows of vectors, whatever the request size.',
                     oneOf: [
                       z.toJSONSchema(embed.vector, { target: 'draft-2020-12' }),
                       z.toJSONSchema(embed.summary, { target: 'draft-2020-12' }),

@@ -28,6 +28,15 @@ const CACHED_CHUNKS_TEXT =
   'Chunks whose vector came from the embedding cache (EMBEDDING_CACHE) instead of the model: bit for bit what the model gives. Repeats of a text computed in the same request are not counted';
 const truncatedText = (maxSeqLength: number) => `True when the content was cut to ${maxSeqLength} word pieces (or cut before tokenizing at EMBEDDING_MAX_CHUNK_CHARS)`;
 
+/**
+ * The first line of an NDJSON request body (`Content-Type: application/x-ndjson`): the request's options, that is
+ * EmbedRequest without `chunks`; each later line is one Chunk.
+ */
+export const EmbedStreamHeader = EmbedRequest.omit({ chunks: true })
+  .describe('The first line of an application/x-ndjson body; every later line is one Chunk')
+  .meta({ id: 'EmbedStreamHeader' });
+export type EmbedStreamHeader = z.infer<typeof EmbedStreamHeader>;
+
 export const ChunkVector = z
   .object({
     chunk_id: z.string(),
@@ -68,6 +77,8 @@ export function embedSchemas(maxSeqLength: number) {
   const response = EmbedResponse.extend({ vectors: z.array(vector).describe('One entry per chunk, in request order') });
   return {
     request: EmbedRequest.extend({ chunks: z.array(chunk).min(1) }),
+    streamHeader: EmbedStreamHeader,
+    chunk,
     vector,
     response,
     summary: EmbedStreamSummary,
