@@ -49,6 +49,7 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     {
       workers: config.workers,
       intraOpThreads: config.threadsPerWorker,
+      loneThreads: config.loneThreads,
       dims: DIMENSIONS,
       maxSeqLength: config.maxSeqLength,
       faults: parseFaultSpec(config.testFaults),
