@@ -5,7 +5,7 @@
  *   npm run loadtest -- [--steady-s 60] [--connections 16] [--overload-connections 96] [--overload-requests 192]
  */
 import { parseArgs } from 'node:util';
-import { startServer } from '../harness/server.js';
+import { startServer, UNCACHED } from '../harness/server.js';
 import { embedAlone, formatReport, loadCorpus, REPORT_HEADER, type LoadReport } from '../harness/load-driver.js';
 import { loadServerEnv, runOverload, runSteady } from '../harness/load-scenarios.js';
 
@@ -33,7 +33,7 @@ const record = (name: string, report: LoadReport, budget: number, failures: stri
 
 let alone: Map<string, number[]>;
 // Steady load runs against the default configuration: nothing may be refused.
-const steadyServer = await startServer();
+const steadyServer = await startServer(UNCACHED);
 try {
   await steadyServer.waitReady();
   alone = await embedAlone(steadyServer.url, corpus);

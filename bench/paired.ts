@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { buildCorpus } from '../harness/corpus.js';
-import { SERVER_ENTRY } from '../harness/server.js';
+import { SERVER_ENTRY, UNCACHED } from '../harness/server.js';
 import { percentile } from '../harness/stats.js';
 import { DEFAULT_MAX_BATCH_TOKENS, planBatches } from '../src/core/planner.js';
 import { projectRoot } from '../src/model/files.js';
@@ -43,7 +43,7 @@ const bodies = requestMix(corpus).map((r) => JSON.stringify(r));
 const pool = await OrtPool.start({ workers: 2, threads: 1 });
 const server = await startChild(process.execPath, [SERVER_ENTRY], {
   cwd: projectRoot(),
-  env: { LOG_LEVEL: 'warn', EMBEDDING_API_KEY: '', EMBEDDING_WORKERS: '2', EMBEDDING_ONNX_THREADS: '1', ...job.env },
+  env: { LOG_LEVEL: 'warn', EMBEDDING_API_KEY: '', EMBEDDING_WORKERS: '2', EMBEDDING_ONNX_THREADS: '1', ...UNCACHED, ...job.env },
 });
 try {
   const ceiling = async () => corpus.length / (await pool.runPlan(plan, rows)).wallS;

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildCorpus } from '../harness/corpus.js';
-import { SERVER_ENTRY } from '../harness/server.js';
+import { SERVER_ENTRY, UNCACHED } from '../harness/server.js';
 import { median } from '../harness/stats.js';
 import { drive, startChild } from './lib/http.js';
 import { requestMix } from './lib/mix.js';
@@ -16,7 +16,7 @@ import { requestMix } from './lib/mix.js';
 const { values } = parseArgs({ options: { clients: { type: 'string', default: '1,4,8' }, reps: { type: 'string', default: '3' } } });
 const corpus = buildCorpus(400);
 const bodies = requestMix(corpus).map((r) => JSON.stringify(r));
-const server = await startChild(process.execPath, [SERVER_ENTRY], { env: { LOG_LEVEL: 'warn' } });
+const server = await startChild(process.execPath, [SERVER_ENTRY], { env: { LOG_LEVEL: 'warn', ...UNCACHED } });
 
 /** CPU ms of every thread of the server, by thread id. */
 function threadCpuMs(): Map<string, number> {

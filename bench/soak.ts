@@ -3,7 +3,7 @@
  * every second; reports the RSS slope after warm-up (MiB per minute), which must stay near zero.
  */
 import { parseArgs } from 'node:util';
-import { startServer } from '../harness/server.js';
+import { startServer, UNCACHED } from '../harness/server.js';
 import { embedAlone, formatReport, loadCorpus, REPORT_HEADER, runLoad, watchRss } from '../harness/load-driver.js';
 
 const { values } = parseArgs({
@@ -31,7 +31,7 @@ function slope(points: Array<[number, number]>): number {
 }
 
 const corpus = await loadCorpus(300);
-const server = await startServer({ EMBEDDING_MAX_QUEUED_CHUNKS: String(connections * 128), EMBEDDING_MAX_CHUNKS_PER_REQUEST: '128' });
+const server = await startServer({ ...UNCACHED, EMBEDDING_MAX_QUEUED_CHUNKS: String(connections * 128), EMBEDDING_MAX_CHUNKS_PER_REQUEST: '128' });
 let failed = false;
 try {
   await server.waitReady();

@@ -2,15 +2,16 @@
  * The two load scenarios of the reliability suite, shared by `npm run loadtest` (long) and
  * test/e2e/load.test.ts (short): each returns the driver's report plus the promises it broke.
  */
-import type { RunningServer } from './server.js';
 import { runLoad, type CorpusChunk, type LoadReport } from './load-driver.js';
+import { UNCACHED, type RunningServer } from './server.js';
 
 /**
  * The load server's queue bound: steady load (clients × largest request) stays under it, overload goes
  * far past it.
  */
 export function loadServerEnv(maxQueuedChunks: number): Record<string, string> {
-  return { EMBEDDING_MAX_QUEUED_CHUNKS: String(maxQueuedChunks), EMBEDDING_MAX_CHUNKS_PER_REQUEST: String(Math.min(256, maxQueuedChunks)) };
+  // The load is the model's work: repeated requests must reach the workers, not the embedding cache.
+  return { ...UNCACHED, EMBEDDING_MAX_QUEUED_CHUNKS: String(maxQueuedChunks), EMBEDDING_MAX_CHUNKS_PER_REQUEST: String(Math.min(256, maxQueuedChunks)) };
 }
 
 export interface ScenarioOptions {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { projectRoot } from '../src/model/files.js';
@@ -14,6 +15,12 @@ export interface RunningServer {
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
 }
+
+/**
+ * For measurements and tests of the model's own work: with the embedding cache on (the default), a request repeated
+ * by a load driver or a benchmark pass would be answered from the cache without reaching the workers.
+ */
+export const UNCACHED = { EMBEDDING_CACHE: 'off' } as const;
 
 export const SERVER_ENTRY = path.join(projectRoot(), 'dist', 'src', 'server.js');
 
@@ -87,6 +94,34 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
       body: typeof body === 'string' ? body : JSON.stringify(body),
     }),
   );
+}
+
+/**
+ * POSTs a body the server may answer before reading it (a refusal by size or memory). fetch (undici)
+ * can fail with "other side closed" when the answer and the closed socket arrive mid-upload, which a
+ * loaded machine makes likely; node:http hands over the response as soon as it arrives, and a write
+ * error after that is the expected end of the upload, not a failure.
+ */
+export function postRefusable(url: string, body: unknown, headers: Record<string, string> = {}): ReturnType<typeof readResponse> {
+  const payload = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': payload.length, ...headers } }, (res) => {
+      answered = true;
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('error', reject);
+      res.on('end', () => {
+        const responseHeaders = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) responseHeaders.set(name, String(value));
+        void readResponse(new Response(Buffer.concat(parts), { status: res.statusCode!, headers: responseHeaders })).then(resolve, reject);
+      });
+    });
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
+    req.end(payload);
+  });
 }
 
 /** Status, headers, raw text and (when it parses) JSON of a response. */

@@ -49,6 +49,30 @@ export interface Config {
   apiKey: string | undefined;
   /** Browser origins allowed by CORS; empty: CORS off. */
   corsOrigins: string[];
+  /** The embedding cache (issue 14): on/off, the memory tier's bytes (MB), the disk tier's directory and bound (MB). */
+  cache: boolean;
+  cacheMb: number;
+  cacheDir: string | undefined;
+  cacheDiskMb: number;
+  /** The shared tier in the queue's worker mode: the JetStream key-value bucket and its bound (MB; 0: none). */
+  cacheKvBucket: string;
+  cacheKvMb: number;
+  /** The queue's worker mode (issue 13, docs/QUEUE.md); undefined when EMBEDDING_NATS_URL is unset. */
+  nats: NatsConfig | undefined;
+}
+
+/** NATS JetStream worker mode: where jobs come from and where results and events go (docs/QUEUE.md). */
+export interface NatsConfig {
+  servers: string[];
+  stream: string;
+  subject: string;
+  consumer: string;
+  resultsStream: string;
+  resultsSubject: string;
+  eventsSubject: string;
+  ackWaitMs: number;
+  maxDeliver: number;
+  nakDelayMs: number;
 }
 
 export class ConfigError extends Error {
@@ -108,6 +132,20 @@ const bool = () =>
     .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', 't', 'f', 'y', 'n'], { message: 'must be true or false' }))
     .transform((v) => ['true', '1', 'yes', 'on', 't', 'y'].includes(v));
 
+/** A stream or consumer name: NATS allows no dots, spaces or wildcards there. */
+const natsName = () =>
+  z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]+$/, { message: 'must be letters, digits, _ or - (a NATS stream or consumer name)' });
+
+/** A subject prefix: dot-separated tokens without wildcards. */
+const natsSubject = () =>
+  z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, { message: 'must be dot-separated tokens of letters, digits, _ or - (a NATS subject without wildcards)' });
+
 /**
  * One environment variable: how it is parsed (its zod schema, default included) and what the README's
  * configuration table says of it. `shown` replaces the default's cell when the default is computed.
@@ -118,6 +156,8 @@ interface Variable {
   shown?: string;
   /** The original Python worker's name for the same setting, read when this one is unset (this one wins). */
   alias?: string;
+  /** Documented in docs/QUEUE.md's table instead of README's (the queue's settings but its switch, EMBEDDING_NATS_URL). */
+  queueDoc?: true;
 }
 
 /**
@@ -220,6 +260,82 @@ export const VARIABLES = {
     shown: "*(unset: the process's own cgroup)*",
     doc: 'A cgroup directory to read the memory limit from, as is. Unset, the service finds its own cgroup (`/proc/self/cgroup`, `/proc/self/mountinfo`) and takes the tightest limit of it and its ancestors, re-read at every sample.',
   },
+  EMBEDDING_CACHE: {
+    schema: bool().default(true),
+    shown: '`on`',
+    doc: '`on`/`off`. Content-addressed vector cache: a chunk whose exact text was embedded before (same model files, sequence length) is served without the model, and repeats within a request run once ([docs/CACHE.md](docs/CACHE.md)). `off` disables every tier.',
+  },
+  EMBEDDING_CACHE_MB: {
+    schema: int(0, 1024 * 1024).default(64),
+    doc: "The memory tier's bound, inside the memory budget and shrunk first under pressure; `0`: none. A chunk takes 1.9 KB (555 per MB, 570,000 per GB).",
+  },
+  EMBEDDING_CACHE_DIR: {
+    schema: z.string().trim().min(1).optional(),
+    shown: '*(unset: no disk tier)*',
+    doc: 'A directory for the disk tier (SQLite, `embeddings.sqlite`), kept across restarts; one that cannot be written leaves the tier off with a warning.',
+  },
+  EMBEDDING_CACHE_DISK_MB: { schema: int(1, 16 * 1024 * 1024).default(1024), doc: "The disk tier's bound; the least recently used entries go first. A chunk takes 1.7 KB (172 MB per 100,000, 625,000 per GB)." },
+  EMBEDDING_CACHE_KV_BUCKET: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be a bucket name: letters, digits, - and _' })
+      .default('embedding-cache'),
+    queueDoc: true,
+    doc: "With `EMBEDDING_NATS_URL` and the cache on: the JetStream key-value bucket every worker shares as the cache's third tier, created when missing ([docs/CACHE.md](CACHE.md)).",
+  },
+  EMBEDDING_CACHE_KV_MB: {
+    schema: int(0, 16 * 1024 * 1024).default(4096),
+    queueDoc: true,
+    doc: "The shared tier's bound (about 600 chunks per MB); when full, its oldest entries go first. `0`: no shared tier.",
+  },
+  EMBEDDING_NATS_URL: {
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((u) => u.trim())
+          .filter((u) => u.length > 0),
+      )
+      .pipe(z.array(z.string().regex(/^(nats|tls):\/\/[^\s,]+$/, { message: 'must be comma-separated nats:// (or tls://) URLs' })).min(1))
+      .optional(),
+    shown: '*(unset: no queue)*',
+    doc: 'Comma-separated NATS servers (`nats://nats:4222`): the service also takes `/embed` jobs from a JetStream stream and publishes their results; the `EMBEDDING_NATS_*` settings: [docs/QUEUE.md](docs/QUEUE.md).',
+  },
+  EMBEDDING_NATS_STREAM: { schema: natsName().default('EMBEDDING_JOBS'), queueDoc: true, doc: 'The JetStream stream holding the jobs (work-queue retention), created when missing.' },
+  EMBEDDING_NATS_SUBJECT: {
+    schema: natsSubject().default('embedding.batches'),
+    queueDoc: true,
+    doc: 'Jobs are published to `<subject>.<job>`; the jobs stream captures `<subject>.>`.',
+  },
+  EMBEDDING_NATS_CONSUMER: { schema: natsName().default('embedding-workers'), queueDoc: true, doc: 'The durable pull consumer every replica shares, created when missing.' },
+  EMBEDDING_NATS_RESULTS_STREAM: {
+    schema: natsName().default('EMBEDDING_RESULTS'),
+    queueDoc: true,
+    doc: 'The stream holding results and events (limits retention, 7 days), created when missing, so a collector that connects late misses nothing.',
+  },
+  EMBEDDING_NATS_RESULTS_SUBJECT: {
+    schema: natsSubject().default('embedding.results'),
+    queueDoc: true,
+    doc: "A job's results go to `<subject>.<job>`, each with the job message's `Nats-Msg-Id`.",
+  },
+  EMBEDDING_NATS_EVENTS_SUBJECT: { schema: natsSubject().default('events'), queueDoc: true, doc: "A job's `embedding.batch_*.v1` events go to `<subject>.<job>`." },
+  EMBEDDING_NATS_ACK_WAIT_MS: {
+    schema: int(1000, 3_600_000).default(30_000),
+    queueDoc: true,
+    doc: "The consumer's ack wait: a job unacknowledged this long after its last heartbeat goes to another worker. A running job sends a heartbeat every third of it.",
+  },
+  EMBEDDING_NATS_MAX_DELIVER: {
+    schema: int(1, 1000).default(5),
+    queueDoc: true,
+    doc: 'Deliveries of one job before it fails for good: its failure is published to the results and events subjects, then it is terminated.',
+  },
+  EMBEDDING_NATS_NAK_DELAY_MS: {
+    schema: int(0, 3_600_000).default(5000),
+    queueDoc: true,
+    doc: 'How long a job given back (memory over budget, a transient failure, shutdown) waits before it is delivered again.',
+  },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), doc: 'pino level: `fatal` … `trace`, or `silent`.' },
   EMBEDDING_TEST_FAULTS: {
     schema: z
@@ -244,9 +360,10 @@ function shownDefault(variable: Variable): string {
   return def.type === 'default' ? `\`${String(def.defaultValue)}\`` : '*(unset)*';
 }
 
-/** The README's configuration table, generated from VARIABLES. */
-export function configTable(): string {
-  const rows = Object.entries(VARIABLES).map(([name, v]: [string, Variable]) => {
+/** The README's configuration table (or, with `queue`, docs/QUEUE.md's), generated from VARIABLES. */
+export function configTable(which: 'readme' | 'queue' = 'readme'): string {
+  const shown = Object.entries(VARIABLES).filter(([, v]: [string, Variable]) => (v.queueDoc === true) === (which === 'queue'));
+  const rows = shown.map(([name, v]: [string, Variable]) => {
     const names = v.alias ? `\`${name}\`, \`${v.alias}\`` : `\`${name}\``;
     const alias = v.alias ? ` \`${v.alias}\` is the original worker's name, read when \`${name}\` is unset.` : '';
     return `| ${names} | ${shownDefault(v)} | ${v.doc}${alias} |`;
@@ -343,5 +460,25 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cores = os.ava
     shutdownDelayMs: e.EMBEDDING_SHUTDOWN_DELAY_MS,
     apiKey: e.EMBEDDING_API_KEY,
     corsOrigins: e.EMBEDDING_CORS_ORIGIN,
+    cache: e.EMBEDDING_CACHE,
+    cacheMb: e.EMBEDDING_CACHE_MB,
+    cacheDir: e.EMBEDDING_CACHE_DIR,
+    cacheDiskMb: e.EMBEDDING_CACHE_DISK_MB,
+    cacheKvBucket: e.EMBEDDING_CACHE_KV_BUCKET,
+    cacheKvMb: e.EMBEDDING_CACHE_KV_MB,
+    nats: e.EMBEDDING_NATS_URL
+      ? {
+          servers: e.EMBEDDING_NATS_URL,
+          stream: e.EMBEDDING_NATS_STREAM,
+          subject: e.EMBEDDING_NATS_SUBJECT,
+          consumer: e.EMBEDDING_NATS_CONSUMER,
+          resultsStream: e.EMBEDDING_NATS_RESULTS_STREAM,
+          resultsSubject: e.EMBEDDING_NATS_RESULTS_SUBJECT,
+          eventsSubject: e.EMBEDDING_NATS_EVENTS_SUBJECT,
+          ackWaitMs: e.EMBEDDING_NATS_ACK_WAIT_MS,
+          maxDeliver: e.EMBEDDING_NATS_MAX_DELIVER,
+          nakDelayMs: e.EMBEDDING_NATS_NAK_DELAY_MS,
+        }
+      : undefined,
   };
 }

@@ -28,6 +28,35 @@ export interface SupervisorGauges {
   maxRowsAtFullLength?: number;
 }
 
+/** The NATS worker mode's state (src/queue/worker.ts QueueState, in the fields /metrics reports). */
+export interface NatsGauges {
+  connected: boolean;
+  fetching: boolean;
+  pending: number | null;
+  ack_pending: number | null;
+  running: number;
+  redeliveries: number;
+  jobs: { completed: number; failed: number; retried: number };
+}
+
+/** One cache tier's counters, read at scrape time (cache/tier.ts's TierStats is this type). */
+export interface CacheTierGauges {
+  tier: string;
+  up: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+  corrupt: number;
+  entries: number;
+  bytes: number;
+}
+
+/** The embedding cache's figures: per tier, and the repeated texts a request embedded once. */
+export interface CacheGauges {
+  tiers: readonly CacheTierGauges[];
+  duplicates: number;
+}
+
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /**
@@ -172,6 +201,89 @@ export class Metrics {
         },
       });
     }
+  }
+
+  /** The queue consumer's gauges and counters (issue 13), read through `state` at scrape time. */
+  observeNats(state: () => NatsGauges, prefix = 'embedding_nats_'): void {
+    const registers = [this.registry];
+    const gauges: Array<[string, string, (s: NatsGauges) => number | null]> = [
+      ['connected', '1 while connected to a NATS server with the streams and the consumer in place', (s) => Number(s.connected)],
+      ['fetching', '1 while taking new jobs (connected, not stopping, memory neither paused nor refusing)', (s) => Number(s.fetching)],
+      ['pending', "Jobs not yet delivered to any worker: the consumer's lag, at the last look", (s) => s.pending],
+      ['ack_pending', 'Jobs delivered to some worker and not yet acknowledged, at the last look', (s) => s.ack_pending],
+      ['running_jobs', 'Jobs this process holds (running or fetched)', (s) => s.running],
+    ];
+    for (const [name, help, read] of gauges) {
+      new Gauge({
+        name: `${prefix}${name}`,
+        help,
+        registers,
+        collect() {
+          const value = read(state());
+          if (value === null) this.reset();
+          else this.set(value);
+        },
+      });
+    }
+    new Counter({
+      name: `${prefix}redeliveries_total`,
+      help: 'Deliveries this process received that were redeliveries (a worker died, a job was given back, an ack was lost)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(state().redeliveries);
+      },
+    });
+    new Counter({
+      name: `${prefix}jobs_total`,
+      help: 'Jobs this process finished, by outcome: completed (result published, acked), failed (failure published, terminated), retried (given back)',
+      labelNames: ['outcome'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const { jobs } = state();
+        for (const outcome of ['completed', 'failed', 'retried'] as const) this.inc({ outcome }, jobs[outcome]);
+      },
+    });
+  }
+
+  /** The embedding cache (EMBEDDING_CACHE), per tier (memory, disk, kv), read at scrape time. */
+  observeCache(state: () => CacheGauges, prefix = 'embedding_cache_'): void {
+    const registers = [this.registry];
+    // Counters and gauges alike: one series per tier, each set from the tier's figure at scrape time.
+    const series: Array<[keyof CacheTierGauges, string, string, typeof Counter | typeof Gauge]> = [
+      ['hits', 'hits_total', 'Lookups the tier answered with a stored vector', Counter],
+      ['misses', 'misses_total', 'Lookups the tier could not answer (a damaged entry counts here and in corrupt_total)', Counter],
+      ['evictions', 'evictions_total', 'Entries evicted to keep the tier within its bound (least recently used first)', Counter],
+      ['corrupt', 'corrupt_total', 'Entries found damaged or unreadable (checksum, length, format, a damaged page): served as misses, never as vectors', Counter],
+      ['bytes', 'bytes', 'Bytes the tier holds (memory: entries × bytes per entry; disk: the file\'s pages in use)', Gauge],
+      ['entries', 'entries', 'Entries the tier holds', Gauge],
+      ['up', 'tier_up', '1 while the tier serves; 0 after it turned itself off (see the warning in the log)', Gauge],
+    ];
+    for (const [field, name, help, Kind] of series) {
+      new Kind({
+        name: `${prefix}${name}`,
+        help,
+        labelNames: ['tier'],
+        registers,
+        collect(this: Counter<'tier'> | Gauge<'tier'>) {
+          this.reset();
+          for (const t of state().tiers) {
+            if (this instanceof Gauge) this.set({ tier: t.tier }, t[field] as number);
+            else this.inc({ tier: t.tier }, t[field] as number);
+          }
+        },
+      });
+    }
+    new Counter({
+      name: `${prefix}duplicate_chunks_total`,
+      help: 'Chunks whose text repeated an earlier chunk of the same request: embedded (or looked up) once with it',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(state().duplicates);
+      },
+    });
   }
 
   /** One batch that ran (core/run-batch.ts's BatchObserver): counted, sized and timed. */

@@ -56,12 +56,16 @@ service.ready.then(
  *  2. the listener closes and idle keep-alive connections are ended; requests in flight finish,
  *     each response closing its connection, for up to EMBEDDING_SHUTDOWN_TIMEOUT_MS, after which
  *     the remaining connections are destroyed (their queued batches are withdrawn);
- *  3. the worker pool is destroyed and the process exits 0 (1 if any step fails).
+ *  3. in worker mode, jobs in hand finish, their results are published and they are acknowledged (fetching
+ *     stopped at the signal);
+ *  4. the worker pool is destroyed and the process exits 0 (1 if any step fails).
  */
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 for (const signal of SIGNALS) {
   process.once(signal, () => {
     service.lifecycle.draining = true;
+    // Worker mode: no new jobs from now on; those in hand finish and are acknowledged in service.close().
+    service.queue?.stopFetching();
     logger.info(
       { signal, delay_ms: config.shutdownDelayMs, timeout_ms: config.shutdownTimeoutMs },
       'shutting down: draining',

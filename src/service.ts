@@ -2,6 +2,9 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { createCache } from './cache/create.js';
+import { KvTier } from './cache/kv-tier.js';
+import type { TieredCache } from './cache/tiered-cache.js';
 import type { Config } from './config.js';
 import { Embedder } from './core/embedder.js';
 import { observeBatches, retryOnce } from './core/run-batch.js';
@@ -9,6 +12,7 @@ import { RuntimeLimits } from './core/runtime-limits.js';
 import { BatchScheduler } from './core/scheduler.js';
 import { Metrics } from './metrics.js';
 import { DIMENSIONS, MODEL_ID } from './model/spec.js';
+import { QueueWorker } from './queue/worker.js';
 import { refuseUnderMemoryPressure } from './router/admission.js';
 import { createApp } from './router/app.js';
 import type { ServiceStatus } from './router/health-route.js';
@@ -35,6 +39,10 @@ export interface Service {
   /** `draining` is set on SIGTERM/SIGINT, turning /ready to 503. */
   lifecycle: Lifecycle;
   metrics: Metrics;
+  /** The embedding cache (issue 14), absent with EMBEDDING_CACHE=off. */
+  cache: TieredCache | undefined;
+  /** The NATS worker mode (issue 13), when EMBEDDING_NATS_URL is set: started once the model is loaded. */
+  queue: QueueWorker | undefined;
   /** Resolves when every worker has loaded the model; rejects if one cannot. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -67,7 +75,14 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     maxConcurrency: config.workers,
   });
   const metrics = new Metrics();
-  const supervisor = await createSupervisor(config, { limits, pool, logger });
+  // The cache's memory tier is counted in the budget and shrunk first under pressure, so the supervisor holds it.
+  // In the queue's worker mode a JetStream bucket shared by every worker is the third tier, after memory and disk.
+  const shared =
+    config.cache && config.nats && config.cacheKvMb > 0
+      ? [KvTier.open({ servers: config.nats.servers, bucket: config.cacheKvBucket, maxBytes: config.cacheKvMb * 1024 * 1024, dims: DIMENSIONS, logger })]
+      : [];
+  const built = createCache(config, model, DIMENSIONS, logger, shared);
+  const supervisor = await createSupervisor(config, { limits, pool, logger, cache: built?.memory });
   const scheduler = new BatchScheduler<BatchResult>(
     observeBatches(
       retryOnce((texts, maxRows) => pool.runWithin(limits, texts, maxRows), logger),
@@ -79,10 +94,15 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
   metrics.observeQueue(scheduler);
   const lifecycle: Lifecycle = { draining: false };
   metrics.observeSupervisor(() => supervisorGauges(supervisor.report()));
-  const embedder = new Embedder(scheduler, limits, DIMENSIONS, config.maxBatchTokens, {
-    maxSeqLength: config.maxSeqLength,
-    maxTextChars: config.maxChunkChars,
-  });
+  const embedder = new Embedder(
+    scheduler,
+    limits,
+    DIMENSIONS,
+    config.maxBatchTokens,
+    { maxSeqLength: config.maxSeqLength, maxTextChars: config.maxChunkChars },
+    built?.cache,
+  );
+  if (built) metrics.observeCache(() => built.cache.stats());
   const status: ServiceStatus = {
     ready: false,
     startedAt: Date.now(),
@@ -94,6 +114,18 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     threadsPerWorker: config.threadsPerWorker,
     supervisor: () => supervisor.report(),
   };
+  const queue = config.nats
+    ? new QueueWorker({
+        config: config.nats,
+        embedder,
+        limits,
+        memory: supervisor,
+        maxChunks: config.maxChunksPerRequest,
+        modelId: MODEL_ID,
+        logger,
+      })
+    : undefined;
+  if (queue) metrics.observeNats(() => queue.state());
   const app = createApp({
     embedder,
     status,
@@ -107,6 +139,7 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     apiKey: config.apiKey,
     corsOrigins: config.corsOrigins,
     memoryGate: refuseUnderMemoryPressure(supervisor),
+    queueState: queue ? () => queue.state() : undefined,
   });
   const server = createHttpServer(app, { requestTimeoutMs: config.requestTimeoutMs }).listen(config.port, config.host);
   await once(server, 'listening');
@@ -116,6 +149,8 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
   const ready = pool.warmUp().then(() => {
     status.ready = true;
     supervisor.start();
+    // Jobs are taken only once the model can run them; a signal while loading leaves the queue untouched.
+    if (!lifecycle.draining) queue?.start();
   });
 
   return {
@@ -126,14 +161,19 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     supervisor,
     lifecycle,
     metrics,
+    cache: built?.cache,
+    queue,
     ready,
     async close() {
+      // Jobs in hand finish and are acknowledged (their results published) before the pool goes.
+      await queue?.close();
       // On a signal the server is already closed by the shutdown plumbing (server.ts); then only the pool is left.
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
       // Loading and running batches finish first: a worker terminated inside onnxruntime crashes the process at exit.
       await ready.catch(() => undefined);
       await scheduler.whenIdle();
       supervisor.stop();
+      await built?.cache.close(); // the disk tier's queued writes land before exit
       await pool.destroy();
     },
   };

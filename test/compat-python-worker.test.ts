@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { parseConfig } from '../src/config.js';
 import { batchMemoryBytes, largestBatchBytes } from '../src/model/spec.js';
 import { cutTexts } from '../src/core/embedder.js';
-import { BATCH_COMPLETED, BATCH_FAILED, BATCH_STARTED, batchEvents, type BatchEvent } from '../src/router/batch-events.js';
+import { BATCH_COMPLETED, BATCH_FAILED, BATCH_STARTED, batchEvents, type BatchEvent } from '../src/core/batch-events.js';
 
 test('the original’s EMBEDDING_HOST, EMBEDDING_PORT and EMBEDDING_MODEL_PATH are read when ours are unset', (t) => {
   t.like(parseConfig({ EMBEDDING_HOST: '127.0.0.1', EMBEDDING_PORT: '9000', EMBEDDING_MODEL_PATH: '/app/models/minilm-l6' }, 2), {

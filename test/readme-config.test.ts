@@ -3,12 +3,17 @@ import path from 'node:path';
 import test from 'ava';
 import { configTable, VARIABLES } from '../src/config.js';
 import { projectRoot } from '../src/model/files.js';
-import { readmeTable } from '../scripts/readme-config.js';
+import { QUEUE_END, QUEUE_START, readmeTable } from '../scripts/readme-config.js';
 
 const readme = readFileSync(path.join(projectRoot(), 'README.md'), 'utf8');
 
 test('README.md shows the configuration table generated from src/config.ts (npm run docs:config rewrites it)', (t) => {
   t.is(readmeTable(readme), configTable());
+});
+
+test("docs/QUEUE.md shows the queue's EMBEDDING_NATS_* table generated from src/config.ts", (t) => {
+  const queue = readFileSync(path.join(projectRoot(), 'docs', 'QUEUE.md'), 'utf8');
+  t.is(readmeTable(queue, QUEUE_START, QUEUE_END), configTable('queue'));
 });
 
 test('the Dockerfile and compose file restate no default', (t) => {

@@ -3,6 +3,7 @@ import { BatchFailedError } from '../src/core/batch-runner.js';
 import { ErrorResponse, OpenAIErrorResponse } from '../src/router/schemas.js';
 import { admitRequest } from '../src/supervisor/headroom.js';
 import { useApp } from '../harness/app.js';
+import { postRefusable } from '../harness/server.js';
 import { jsonLines, metricValue, waitFor } from '../harness/probe.js';
 
 /**
@@ -154,11 +155,11 @@ test.serial('admission by cost: under pressure a small request is still taken, a
   try {
     const small = await embed(request('small', 1));
     t.is(small.status, 200, 'one chunk runs inside the arenas the workers already hold');
-    const larger = await embed({ batch_id: 'larger', chunks: [{ chunk_id: 'a', content: 'x'.repeat(3 * MB) }] });
+    const larger = await postRefusable(`${app.url}/embed`, { batch_id: 'larger', chunks: [{ chunk_id: 'a', content: 'x'.repeat(3 * MB) }] });
     t.is(larger.status, 503);
     t.is(ErrorResponse.parse(larger.json).error.code, 'memory_pressure');
     t.truthy(larger.headers.get('retry-after'));
-    const never = await embed({ batch_id: 'never', chunks: [{ chunk_id: 'a', content: 'x'.repeat(40 * MB) }] });
+    const never = await postRefusable(`${app.url}/embed`, { batch_id: 'never', chunks: [{ chunk_id: 'a', content: 'x'.repeat(40 * MB) }] });
     t.is(never.status, 507);
     const error = ErrorResponse.parse(never.json).error;
     t.is(error.code, 'insufficient_memory');

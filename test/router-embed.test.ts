@@ -38,7 +38,7 @@ test('a small request returns the documented shape, one result per chunk, each w
     t.true(sameVector(e.vector, chunks[i]!.content));
     t.is(e.tokens, stubTokens(chunks[i]!.content).tokens);
   });
-  t.deepEqual(body.usage, { chunks: 2, tokens: body.vectors[0]!.tokens + body.vectors[1]!.tokens });
+  t.deepEqual(body.usage, { chunks: 2, tokens: body.vectors[0]!.tokens + body.vectors[1]!.tokens, cached_chunks: 0 });
 });
 
 test('a 1,000-chunk request keeps ids and order, and each result is its own chunk’s', async (t) => {

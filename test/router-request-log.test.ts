@@ -3,7 +3,7 @@ import { BatchFailedError } from '../src/core/batch-runner.js';
 import { useApp } from '../harness/app.js';
 import { jsonLines, waitFor } from '../harness/probe.js';
 
-/** Request ids, the one access-log line per request (router/request-log.ts) and /embed's batch events (router/batch-events.ts), in process. */
+/** Request ids, the one access-log line per request (router/request-log.ts) and /embed's batch events (core/batch-events.ts), in process. */
 const KEY = 'log-test-key-0123456789';
 const AUTH = { authorization: `Bearer ${KEY}` };
 const app = useApp(test, { EMBEDDING_API_KEY: KEY });

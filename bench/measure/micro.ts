@@ -1,5 +1,5 @@
 /** Two small measurements beside the service: the bare HTTP round trip and the cost of JSON vectors. */
-import { vectorJson } from '../../src/router/json-stream.js';
+import { vectorJson } from '../../src/core/vector-encoding.js';
 import { idleLatency, startChild } from '../lib/http.js';
 import { SHORT_TEXT } from '../lib/mix.js';
 

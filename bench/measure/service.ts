@@ -1,5 +1,5 @@
 /** The service (or the Python peer) over HTTP: started as a child, driven by the request mix, its batch metrics read back. */
-import { SERVER_ENTRY } from '../../harness/server.js';
+import { SERVER_ENTRY, UNCACHED } from '../../harness/server.js';
 import { median, percentile, sum, treePeakRssMb } from '../../harness/stats.js';
 import { drive, startChild } from '../lib/http.js';
 import type { LoadRun } from '../report/results.js';
@@ -9,7 +9,7 @@ import { ROOT } from './paths.js';
 export async function withService<T extends object>(env: Record<string, string>, fn: (url: string, pid: number) => Promise<T>): Promise<T & { peakRssMb: number }> {
   const s = await startChild(process.execPath, [SERVER_ENTRY], {
     cwd: ROOT,
-    env: { LOG_LEVEL: 'warn', EMBEDDING_API_KEY: '', ...env },
+    env: { LOG_LEVEL: 'warn', EMBEDDING_API_KEY: '', ...UNCACHED, ...env },
   });
   try {
     return { ...(await fn(s.url, s.pid)), peakRssMb: treePeakRssMb(s.pid) };

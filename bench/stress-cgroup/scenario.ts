@@ -4,7 +4,7 @@
  * mid-run; then the kernel's own figures, the supervisor's logged decisions, and teardown.
  */
 import { createChildCgroup } from '../../harness/cgroup.js';
-import { startServer } from '../../harness/server.js';
+import { startServer, UNCACHED } from '../../harness/server.js';
 import type { SourceChunk } from '../../harness/source-corpus.js';
 import { countDecisions, type Decisions } from './decisions.js';
 import { readSupervisor, sampleHealth, summarizeHealth, type HealthSample, type HealthSummary } from './health-sampler.js';
@@ -63,7 +63,7 @@ export async function runScenario(spec: ScenarioSpec, corpus: readonly SourceChu
     cgroup.setLimit(spec.limitMiB * MiB);
     const bootStarted = performance.now();
     // --expose-gc as `npm start` runs it: the workers collect after large batches.
-    const server = await startServer({ EMBEDDING_CGROUP_ROOT: '', ...spec.env }, { wrap: (argv) => cgroup.wrap([argv[0]!, '--expose-gc', ...argv.slice(1)]) });
+    const server = await startServer({ EMBEDDING_CGROUP_ROOT: '', ...UNCACHED, ...spec.env }, { wrap: (argv) => cgroup.wrap([argv[0]!, '--expose-gc', ...argv.slice(1)]) });
     let stopping = false;
     let serverDied: ScenarioResult['serverDied'] = null;
     const origin = performance.now();

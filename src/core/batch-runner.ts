@@ -11,6 +11,8 @@ export interface EmbeddedRows {
   vectors: Float32Array;
   tokens: Uint16Array;
   truncated: Uint8Array;
+  /** Rows served from the embedding cache rather than computed (core/cached-rows.ts); absent: none. */
+  cached?: number;
 }
 
 export function allocateRows(offset: number, count: number, dims: number): EmbeddedRows {

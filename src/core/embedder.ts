@@ -1,7 +1,9 @@
 import { MAX_SEQ_LENGTH } from '../model/spec.js';
 import type { BatchResult } from '../workers/batch-result.js';
 import { linkedAbortController } from './abort.js';
-import { allocateRows, runRows, type EmbeddedRows } from './batch-runner.js';
+import type { TieredCache } from '../cache/tiered-cache.js';
+import { allocateRows, type EmbeddedRows } from './batch-runner.js';
+import { rowRunner, type RowRunner } from './cached-rows.js';
 import { embedInOrder, type OrderedEmbedOptions } from './ordered-embed.js';
 import { DEFAULT_MAX_BATCH_TOKENS } from './planner.js';
 import type { RuntimeLimits } from './runtime-limits.js';
@@ -26,7 +28,14 @@ export class Embedder implements EmbedService {
     /** EMBEDDING_MAX_BATCH_TOKENS: most padded tokens in one batch, from estimated token counts. */
     private readonly maxBatchTokens = DEFAULT_MAX_BATCH_TOKENS,
     private readonly text: TextOptions = {},
-  ) {}
+    /** The embedding cache (EMBEDDING_CACHE); absent, every text runs through the model. */
+    cache?: TieredCache,
+  ) {
+    this.run = rowRunner(cache);
+  }
+
+  /** Plan → submit → scatter, with the cache's lookup before and its fill after when there is one. */
+  private readonly run: RowRunner;
 
   private get maxSeqLength(): number {
     return this.text.maxSeqLength ?? MAX_SEQ_LENGTH;
@@ -40,7 +49,7 @@ export class Embedder implements EmbedService {
     // One failed batch fails the request, so its other batches are withdrawn rather than left to run.
     const { controller: abandon, unlink } = linkedAbortController(signal);
     try {
-      await runRows(this.scheduler, this.limits, texts, rows, {
+      await this.run(this.scheduler, this.limits, texts, rows, {
         owner: {},
         signal: abandon.signal,
         maxBatchTokens: this.maxBatchTokens,
@@ -65,6 +74,7 @@ export class Embedder implements EmbedService {
     const windows = embedInOrder(this.scheduler, this.limits, this.dims, texts, signal, {
       maxBatchTokens: this.maxBatchTokens,
       maxSeqLength: this.maxSeqLength,
+      run: this.run,
       ...options,
     });
     // A consumer that stops early leaves this loop, which calls embedInOrder's return(): its queued batches are withdrawn.

@@ -1,6 +1,7 @@
 import type { BatchResult } from '../workers/batch-result.js';
 import { linkedAbortController } from './abort.js';
 import { allocateRows, runRows, type EmbeddedRows } from './batch-runner.js';
+import type { RowRunner } from './cached-rows.js';
 import { DEFAULT_MAX_BATCH_TOKENS } from './planner.js';
 import type { RuntimeLimits } from './runtime-limits.js';
 import type { BatchScheduler } from './scheduler.js';
@@ -12,6 +13,8 @@ export interface OrderedEmbedOptions {
   maxBatchTokens?: number;
   /** EMBEDDING_MAX_SEQ_LENGTH, for the token estimates. */
   maxSeqLength?: number | undefined;
+  /** How a window's rows are filled: runRows, or runRows behind the embedding cache (cached-rows.ts). */
+  run?: RowRunner;
 }
 
 /** Four rounds of full batches on every worker, and never fewer than 256 chunks. */
@@ -41,10 +44,11 @@ export async function* embedInOrder(
   const { controller: abandon, unlink } = linkedAbortController(signal);
   const owner = {};
   const planned = { batches: 0 };
+  const run = options.run ?? runRows;
 
   const runWindow = async (offset: number, count: number): Promise<EmbeddedRows> => {
     const window = allocateRows(offset, count, dims);
-    await runRows(scheduler, limits, texts, window, { owner, signal: abandon.signal, maxBatchTokens, maxSeqLength: options.maxSeqLength, planned });
+    await run(scheduler, limits, texts, window, { owner, signal: abandon.signal, maxBatchTokens, maxSeqLength: options.maxSeqLength, planned });
     return window;
   };
 

@@ -15,7 +15,7 @@ import { openAiEmbeddingsRoute } from './openai-route.js';
 import { openApiDocument } from './openapi.js';
 import { readiness, readyRoute, type Lifecycle } from './ready-route.js';
 import { requestLogger } from './request-log.js';
-import { openAiEmbeddingRequest, type RequestLimits } from './schemas.js';
+import { openAiEmbeddingRequest, type QueueReadyState, type RequestLimits } from './schemas.js';
 
 export interface AppDependencies {
   embedder: EmbedService;
@@ -35,6 +35,8 @@ export interface AppDependencies {
   apiKey?: string | undefined;
   /** EMBEDDING_CORS_ORIGIN, split: allowed browser origins (`*` for any); CORS is off when empty. */
   corsOrigins?: string[] | undefined;
+  /** The NATS worker mode's state, reported by /ready when EMBEDDING_NATS_URL is set. */
+  queueState?: (() => QueueReadyState) | undefined;
   /** Memory supervisor's admission gate: 503 `memory_pressure` while memory is over budget; runs before the body is parsed. */
   memoryGate?: RequestHandler;
 }
@@ -92,7 +94,7 @@ export function createApp(deps: AppDependencies): express.Express {
 
   app.get('/', rootRoute);
   app.get('/health', healthRoute(deps.status));
-  app.get('/ready', readyRoute(deps.status, lifecycle));
+  app.get('/ready', readyRoute(deps.status, lifecycle, deps.queueState));
   app.get('/metrics', metrics.route());
   if (deps.apiKey) app.use(requireApiKey(deps.apiKey));
   app.get('/openapi.json', (_req, res) => void res.json(document));

@@ -2,9 +2,10 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { EmbedService } from '../core/embedder.js';
 import type { EmbedRequest } from './schemas.js';
-import { batchEvents } from './batch-events.js';
+import { batchEvents } from '../core/batch-events.js';
 import { ApiError, errorBody } from './errors.js';
-import { ChunkedWriter, vectorJson } from './json-stream.js';
+import { vectorJson } from '../core/vector-encoding.js';
+import { ChunkedWriter } from './json-stream.js';
 import { logWork } from './request-log.js';
 import { parseEmbedRequest } from './validation.js';
 
@@ -29,7 +30,7 @@ function failureCode(error: unknown, res: Response): string {
 
 /**
  * POST /embed: the original worker's API and wire format (`{batch_id, vectors: [{chunk_id, vector}]}`), with this
- * service's fields beside them. Every valid request logs its batch events (batch-events.ts), as the original did.
+ * service's fields beside them. Every valid request logs its batch events (core/batch-events.ts), as the original did.
  */
 export function embedRoute(embedder: EmbedService, modelId: string): RequestHandler {
   return async (req, res) => {
@@ -76,7 +77,7 @@ async function respondJson(req: Request, res: Response, embedder: EmbedService, 
     if (!(await out.write(i > 0 ? `,${line}` : line))) return 'client_disconnected';
   }
   await out.end(
-    `],"model":${JSON.stringify(modelId)},"dimensions":${result.dims},"usage":{"chunks":${chunks.length},"tokens":${tokens}},"timing_ms":${timing}}`,
+    `],"model":${JSON.stringify(modelId)},"dimensions":${result.dims},"usage":{"chunks":${chunks.length},"tokens":${tokens},"cached_chunks":${result.cached ?? 0}},"timing_ms":${timing}}`,
   );
   return res.destroyed ? 'client_disconnected' : undefined;
 }
@@ -102,9 +103,11 @@ async function streamNdjson(req: Request, res: Response, embedder: EmbedService,
   res.status(200).set('Content-Type', `${NDJSON}; charset=utf-8`);
   const out = new ChunkedWriter(res);
   let tokens = 0;
+  let cached = 0;
   try {
     for (; !next.done; next = await windows.next()) {
       const w = next.value;
+      cached += w.cached ?? 0;
       for (let row = 0; row < w.count; row++) {
         const i = w.offset + row;
         tokens += w.tokens[row]!;
@@ -131,7 +134,7 @@ async function streamNdjson(req: Request, res: Response, embedder: EmbedService,
   const timing = Math.round((performance.now() - started) * 100) / 100;
   logWork(res, { chunks: chunks.length, tokens });
   await out.end(
-    `{"batch_id":${JSON.stringify(request.batch_id)},"model":${JSON.stringify(modelId)},"dimensions":${embedder.dims},"usage":{"chunks":${chunks.length},"tokens":${tokens}},"timing_ms":${timing}}\n`,
+    `{"batch_id":${JSON.stringify(request.batch_id)},"model":${JSON.stringify(modelId)},"dimensions":${embedder.dims},"usage":{"chunks":${chunks.length},"tokens":${tokens},"cached_chunks":${cached}},"timing_ms":${timing}}\n`,
   );
   return res.destroyed ? 'client_disconnected' : undefined;
 }

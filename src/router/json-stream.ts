@@ -45,17 +45,3 @@ export class ChunkedWriter {
     if (await this.flush()) this.res.end();
   }
 }
-
-/**
- * A float32 vector as a JSON array. Each element is printed as the shortest decimal that reads back
- * as the same double, which is what Python's json does for the original service's `tolist()` output.
- */
-export function vectorJson(vectors: Float32Array, index: number, dims: number): string {
-  const start = index * dims;
-  let out = '[';
-  for (let d = 0; d < dims; d++) {
-    if (d > 0) out += ',';
-    out += vectors[start + d];
-  }
-  return out + ']';
-}

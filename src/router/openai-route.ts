@@ -1,26 +1,17 @@
-import os from 'node:os';
 import type { RequestHandler } from 'express';
 import type { z } from 'zod';
-import type { EmbeddedRows } from '../core/batch-runner.js';
 import type { EmbedService } from '../core/embedder.js';
 import { clientGone } from './embed-route.js';
 import { ApiError } from './errors.js';
-import { ChunkedWriter, vectorJson } from './json-stream.js';
+import { vectorBase64, vectorJson } from '../core/vector-encoding.js';
+import { ChunkedWriter } from './json-stream.js';
 import { logWork } from './request-log.js';
 import type { openAiEmbeddingRequest } from './schemas.js';
 import { parseBody } from './validation.js';
 
-const LITTLE_ENDIAN = os.endianness() === 'LE';
-
 /** OpenAI's `input` also takes token ids (number[] or number[][]) in its own tokenizer's vocabulary. */
 function isTokenIdInput(input: unknown): boolean {
   return typeof input === 'number' || (Array.isArray(input) && input.some((x) => typeof x === 'number' || Array.isArray(x)));
-}
-
-/** One vector as little-endian float32 bytes in base64, as OpenAI's `encoding_format: "base64"`. */
-export function vectorBase64(result: EmbeddedRows, index: number): string {
-  const bytes = Buffer.from(result.vectors.buffer, result.vectors.byteOffset + index * result.dims * 4, result.dims * 4);
-  return (LITTLE_ENDIAN ? bytes : Buffer.from(bytes).swap32()).toString('base64');
 }
 
 /**
@@ -53,6 +44,6 @@ export function openAiEmbeddingsRoute(embedder: EmbedService, modelId: string, s
       const ok = await out.write(`${i > 0 ? ',' : ''}{"object":"embedding","index":${i},"embedding":${embedding}}`);
       if (!ok) return;
     }
-    await out.end(`],"model":${JSON.stringify(modelId)},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`);
+    await out.end(`],"model":${JSON.stringify(modelId)},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens},"cached_chunks":${result.cached ?? 0}}}`);
   };
 }

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { Chunk, contentText, EmbedRequest } from '../core/embed-request.js';
 import { DIMENSIONS, MAX_POSITION_EMBEDDINGS, MAX_SEQ_LENGTH } from '../model/spec.js';
+
+export { Chunk, EmbedRequest } from '../core/embed-request.js';
 
 /**
  * The wire format, in one place: request validation, the OpenAPI document and the tests' response
@@ -17,28 +20,13 @@ export const ErrorResponse = z
 /**
  * POST /embed's request and response are the original Python worker's wire contract (issue 12): `{batch_id, chunks:
  * [{chunk_id, content}]}` in, `{batch_id, vectors: [{chunk_id, vector}]}` out, with this service's own fields beside
- * them (every client of the original ignores fields it does not know). Like the original, chunk ids are the caller's
- * business: empty and repeated ids are accepted, and vectors are matched to chunks by position.
+ * them (every client of the original ignores fields it does not know). The request's schema is in core/embed-request.ts,
+ * shared with the queue's jobs.
  */
-const contentText = (maxSeqLength: number) =>
-  `Text to embed; may be empty, of any length. The model sees its first ${maxSeqLength} word pieces (EMBEDDING_MAX_SEQ_LENGTH), [CLS] and [SEP] included; the rest is cut, never refused.`;
 const tokensText = (maxSeqLength: number) => `Word pieces fed to the model, [CLS] and [SEP] included: at most ${maxSeqLength} (EMBEDDING_MAX_SEQ_LENGTH)`;
+const CACHED_CHUNKS_TEXT =
+  'Chunks whose vector came from the embedding cache (EMBEDDING_CACHE) instead of the model: bit for bit what the model gives. Repeats of a text computed in the same request are not counted';
 const truncatedText = (maxSeqLength: number) => `True when the content was cut to ${maxSeqLength} word pieces (or cut before tokenizing at EMBEDDING_MAX_CHUNK_CHARS)`;
-
-export const Chunk = z
-  .object({
-    chunk_id: z.string().describe('Caller-chosen id, echoed with its vector; may be empty or repeated (vectors follow the chunks by position)'),
-    content: z.string().describe(contentText(MAX_SEQ_LENGTH)),
-  })
-  .meta({ id: 'Chunk' });
-
-export const EmbedRequest = z
-  .object({
-    batch_id: z.string().describe('Caller-chosen id echoed in the response and in the embedding.batch_*.v1 log events'),
-    chunks: z.array(Chunk).min(1),
-  })
-  .meta({ id: 'EmbedRequest' });
-export type EmbedRequest = z.infer<typeof EmbedRequest>;
 
 export const ChunkVector = z
   .object({
@@ -55,7 +43,11 @@ export const EmbedResponse = z
     vectors: z.array(ChunkVector).describe('One entry per chunk, in request order'),
     model: z.string(),
     dimensions: z.literal(DIMENSIONS),
-    usage: z.object({ chunks: z.number().int(), tokens: z.number().int() }),
+    usage: z.object({
+      chunks: z.number().int(),
+      tokens: z.number().int().describe('Word pieces of every chunk, [CLS] and [SEP] included, whether computed or served from the cache'),
+      cached_chunks: z.number().int().min(0).describe(CACHED_CHUNKS_TEXT),
+    }),
     timing_ms: z.number(),
   })
   .meta({ id: 'EmbedResponse' });
@@ -168,9 +160,27 @@ export interface RequestLimits {
   maxChunks: number;
 }
 
+/** The NATS worker mode's consumer (issue 13, docs/QUEUE.md), in /ready when EMBEDDING_NATS_URL is set. */
+export const QueueReadyState = z
+  .object({
+    connected: z.boolean().describe('Connected to a NATS server, with the streams and the consumer in place. HTTP serves either way'),
+    fetching: z.boolean().describe('Taking new jobs: connected, not draining, memory neither paused nor refusing'),
+    stream: z.string().describe('EMBEDDING_NATS_STREAM'),
+    consumer: z.string().describe('EMBEDDING_NATS_CONSUMER'),
+    pending: z.number().int().nullable().describe("Jobs not yet delivered to any worker (the consumer's lag) at the last look, every 5 s; null before the first"),
+    ack_pending: z.number().int().nullable().describe('Jobs delivered to some worker and not yet acknowledged, at the last look'),
+    redelivered: z.number().int().nullable().describe('Jobs being redelivered, consumer-wide, at the last look'),
+    running: z.number().int().describe('Jobs this process holds (running or fetched)'),
+    redeliveries: z.number().int().describe('Deliveries this process received that were redeliveries'),
+    jobs: z.object({ completed: z.number().int(), failed: z.number().int(), retried: z.number().int() }).describe('Jobs this process finished, by outcome'),
+  })
+  .meta({ id: 'QueueReadyState' });
+export type QueueReadyState = z.infer<typeof QueueReadyState>;
+
 export const ReadyResponse = z
   .object({
     status: z.enum(['ready', 'loading', 'draining']).describe('ready (200); loading or draining (503)'),
+    queue: QueueReadyState.optional().describe('The NATS consumer, when worker mode is on (EMBEDDING_NATS_URL); its state does not change the status'),
   })
   .meta({ id: 'ReadyResponse' });
 
@@ -224,6 +234,7 @@ export const OpenAIEmbeddingResponse = z
     usage: z.object({
       prompt_tokens: z.number().int().describe('Word pieces run through the model, [CLS] and [SEP] included'),
       total_tokens: z.number().int(),
+      cached_chunks: z.number().int().min(0).describe(CACHED_CHUNKS_TEXT),
     }),
   })
   .meta({ id: 'OpenAIEmbeddingResponse' });

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { ShrinkableCache } from '../cache/memory-tier.js';
 import type { RuntimeLimits } from '../core/runtime-limits.js';
 import { largestBatchBytes, MAX_SEQ_LENGTH } from '../model/spec.js';
 import { resolveBudget } from './budget.js';
@@ -48,7 +49,7 @@ export type SupervisorConfig = Pick<
  */
 export async function createSupervisor(
   config: SupervisorConfig,
-  deps: { limits: RuntimeLimits; pool: SupervisedPool; logger: Logger; sampler?: Sampler },
+  deps: { limits: RuntimeLimits; pool: SupervisedPool; logger: Logger; sampler?: Sampler; cache?: ShrinkableCache | undefined },
 ): Promise<MemorySupervisor> {
   const location = config.cgroupRoot ? await cgroupAtRoot(config.cgroupRoot) : await findOwnCgroup();
   const cgroup = await readCgroupMemory(location);
@@ -88,5 +89,6 @@ export async function createSupervisor(
     limits: deps.limits,
     pool: deps.pool,
     logger: deps.logger,
+    ...(deps.cache ? { cache: deps.cache } : {}),
   });
 }

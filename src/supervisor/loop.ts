@@ -8,6 +8,8 @@ import { memoryInUse, type MemorySample, type Sampler } from './sample.js';
 import type { CgroupMemory } from './cgroup.js';
 import type { HeadroomGate, HeadroomReport } from './headroom-gate.js';
 import { admitRequest } from './headroom.js';
+import type { ShrinkableCache } from '../cache/memory-tier.js';
+import { steerCache } from './cache-policy.js';
 
 /** What the supervisor needs from the worker pool. */
 export interface SupervisedPool {
@@ -34,6 +36,8 @@ export interface SupervisorOptions {
   pool: SupervisedPool;
   logger: Logger;
   now?: () => number;
+  /** The embedding cache's memory tier: counted in the budget and shrunk first under pressure (cache-policy.ts). */
+  cache?: ShrinkableCache;
 }
 
 /** The supervisor's state as /health shows it (snake_case, like the rest of the API). */
@@ -98,6 +102,8 @@ export class MemorySupervisor {
   #timer: NodeJS.Timeout | undefined;
   #ticking = false;
   #recycling: Promise<void> | undefined;
+  /** Calm readings in a row since the cache's bound last moved. */
+  #cacheCalm = 0;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
@@ -131,13 +137,14 @@ export class MemorySupervisor {
     );
     const idle = process.memoryUsage.rss();
     this.#idleBytes = idle;
-    const floorBatch = policy.arenaBytesFor(policy.minBatchSize);
+    // The cache's memory tier fills up to its bound: count it now, before it holds anything.
+    const floorBatch = policy.arenaBytesFor(policy.minBatchSize) + (this.#options.cache?.configuredBytes ?? 0);
     if (idle + floorBatch > budget.budgetBytes) {
       this.#options.logger.error(
         { supervisor: 'budget-too-small', rss_bytes: idle, floor_batch_bytes: floorBatch, budget_bytes: budget.budgetBytes },
-        `memory supervisor: the idle footprint (${mb(idle)}) plus one batch at the floor (${mb(floorBatch)}: EMBEDDING_MIN_BATCH_SIZE rows within ` +
-          `EMBEDDING_MAX_BATCH_TOKENS) exceeds the ${mb(budget.budgetBytes)} budget by ${mb(idle + floorBatch - budget.budgetBytes)}; batches will run ` +
-          'in smaller pieces or wait. Fix: raise the memory limit or EMBEDDING_MAX_MEMORY_PERCENT/EMBEDDING_MAX_MEMORY_MB, lower EMBEDDING_WORKERS, or lower EMBEDDING_MIN_BATCH_SIZE',
+        `memory supervisor: the idle footprint (${mb(idle)}) plus one batch at the floor and the cache's bound (${mb(floorBatch)}: EMBEDDING_MIN_BATCH_SIZE rows within ` +
+          `EMBEDDING_MAX_BATCH_TOKENS, and EMBEDDING_CACHE_MB) exceeds the ${mb(budget.budgetBytes)} budget by ${mb(idle + floorBatch - budget.budgetBytes)}; batches will run ` +
+          'in smaller pieces or wait. Fix: raise the memory limit or EMBEDDING_MAX_MEMORY_PERCENT/EMBEDDING_MAX_MEMORY_MB, lower EMBEDDING_WORKERS, EMBEDDING_CACHE_MB or EMBEDDING_MIN_BATCH_SIZE',
       );
     } else if (idle >= budget.budgetBytes * policy.lowWater) {
       this.#options.logger.warn(
@@ -202,6 +209,7 @@ export class MemorySupervisor {
       this.#state = decision.state;
       this.#ratio = decision.ratio;
       for (const action of decision.actions) this.#apply(action, sample, decision.ratio);
+      this.#steerCache(decision.state.level, sample);
       return decision.actions;
     } catch (err) {
       this.#options.logger.warn({ err, supervisor: 'sample-failed' }, 'memory supervisor: sampling failed');
@@ -209,6 +217,21 @@ export class MemorySupervisor {
     } finally {
       this.#ticking = false;
     }
+  }
+
+  /** The cache's memory tier: shrunk at high and critical pressure, grown back when calm; each move logged as a decision. */
+  #steerCache(level: PolicyState['level'], sample: MemorySample): void {
+    const cache = this.#options.cache;
+    if (!cache) return;
+    this.#cacheCalm = level === 'calm' ? this.#cacheCalm + 1 : 0;
+    const moved = steerCache(cache, level, this.#cacheCalm, this.#policy.growAfterSamples);
+    if (!moved) return;
+    this.#cacheCalm = 0;
+    this.#adjustments++;
+    this.#options.logger.info(
+      { supervisor: 'cache', from: moved.from, to: moved.to, freed_bytes: moved.freedBytes, reason: moved.reason, rss_bytes: sample.rssBytes, budget_bytes: this.#budget.budgetBytes },
+      `memory supervisor: cache bound ${mb(moved.from)} → ${mb(moved.to)} (${moved.reason})`,
+    );
   }
 
   /** A cgroup limit that moved (raised, lowered, set or removed) moves the budget: logged as a decision. */

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { FAULT_MARKER } from '../../src/workers/thread/fault-injection.js';
 import { metricValue } from '../../harness/probe.js';
-import { cosine, postJson, startServer } from '../../harness/server.js';
+import { cosine, postJson, startServer, UNCACHED } from '../../harness/server.js';
 
 const texts = Array.from({ length: 40 }, (_, i) => `chunk ${i}: ${'function add(a, b) { return a + b; } '.repeat(1 + (i % 5))}`);
 const request = (withFault: boolean) => ({
@@ -68,7 +68,8 @@ for (const mode of ['throw', 'exit'] as const) {
 }
 
 test.serial('a client that disconnects mid-request has its queued batches withdrawn, visible in /metrics', async (t) => {
-  const server = await startServer({ EMBEDDING_MAX_BATCH_SIZE: '16' });
+  // Uncached: the 2,000 chunks repeat a few texts, and the test needs them queued, not answered from the cache.
+  const server = await startServer({ ...UNCACHED, EMBEDDING_MAX_BATCH_SIZE: '16' });
   try {
     await server.waitReady();
     const metric = (name: string) => metricValue(server.url, name);

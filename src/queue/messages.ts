@@ -1,0 +1,27 @@
+import type { EmbeddedRows } from '../core/batch-runner.js';
+import type { EmbedRequest } from '../core/embed-request.js';
+import { vectorBase64, vectorJson } from '../core/vector-encoding.js';
+import type { VectorEncoding } from './subjects.js';
+
+/**
+ * A job's result: /embed's JSON response, byte for byte the same layout (`batch_id`, `vectors`, `model`, `dimensions`,
+ * `usage`, `timing_ms`), with each `vector` a base64 string of little-endian float32 when the job asked for base64.
+ */
+export function resultBody(request: EmbedRequest, rows: EmbeddedRows, encoding: VectorEncoding, modelId: string, timingMs: number): string {
+  let tokens = 0;
+  const vectors: string[] = [];
+  for (let i = 0; i < request.chunks.length; i++) {
+    tokens += rows.tokens[i]!;
+    const vector = encoding === 'base64' ? `"${vectorBase64(rows, i)}"` : vectorJson(rows.vectors, i, rows.dims);
+    vectors.push(`{"chunk_id":${JSON.stringify(request.chunks[i]!.chunk_id)},"vector":${vector},"tokens":${rows.tokens[i]!},"truncated":${rows.truncated[i] === 1}}`);
+  }
+  return (
+    `{"batch_id":${JSON.stringify(request.batch_id)},"vectors":[${vectors.join(',')}],"model":${JSON.stringify(modelId)},` +
+    `"dimensions":${rows.dims},"usage":{"chunks":${request.chunks.length},"tokens":${tokens},"cached_chunks":${rows.cached ?? 0}},"timing_ms":${timingMs}}`
+  );
+}
+
+/** A job that failed for good: its batch id and /embed's error shape, on the results subject so a collector stops waiting. */
+export function failureBody(batchId: string, code: string, message: string): string {
+  return JSON.stringify({ batch_id: batchId, error: { code, message } });
+}
