@@ -4,7 +4,7 @@
  * report/ render them into BENCHMARKS.md between <!-- bench:start --> and <!-- bench:end -->
  * (nothing else in the file is touched).
  *
- *   node dist/bench/run.js [--quick] [--no-peers] [--no-write] [--out FILE] [--size N] [--reps N]
+ *   node dist/bench/run.js [--quick] [--no-peers] [--systems a,b] [--no-write] [--out FILE] [--size N] [--reps N]
  *   node dist/bench/run.js --render [--out FILE]   # the section from bench/.last-run.json, no measuring (as dist/bench/render.js)
  *
  * --quick is a ~2-minute smoke run (small corpus, one repetition); the full run is bounded at about
@@ -28,8 +28,9 @@ import { paddingTable } from './measure/padding.js';
 import { parseRunArgs } from './measure/params.js';
 import { CEILING_SCRIPT, LAST_RUN, PAIRED_SCRIPT } from './measure/paths.js';
 import { pythonPeer, transformersJs } from './measure/peers.js';
+import { pickSystems, sideBySide, SYSTEMS } from './measure/systems.js';
 import { loadRun, withService, type LoadMix } from './measure/service.js';
-import { NO_BUDGET, pickBest, type BenchResults, type LayoutResult, type ServiceResult } from './report/results.js';
+import { NO_BUDGET, pickBest, type BenchResults, type LayoutResult, type ServiceResult, type SystemsRun } from './report/results.js';
 import { renderSavedRun, writeReport } from './report/write.js';
 
 const options = parseRunArgs(process.argv.slice(2));
@@ -154,6 +155,36 @@ if (options.peers && machine.python) {
   peers.python = await pythonPeer(mix, P);
 } else log('peer: Python venv missing (npm run bench:peers:setup); skipped');
 
+// The systems a user would pick instead (issue 16), side by side with the service in alternating rounds:
+// the same corpus as 32-chunk requests (TEI's default client batch limit) from 4 clients, and a lone short text.
+let systems: SystemsRun | undefined;
+if (options.peers) {
+  const asked = options.systems ? pickSystems(options.systems) : SYSTEMS;
+  const skipped = asked.flatMap((s) => (s.missing() ? [{ name: s.name, why: s.missing()! }] : []));
+  for (const s of skipped) log(`system ${s.name} skipped: ${s.why}`);
+  const runnable = asked.filter((s) => !s.missing());
+  // The ratios are to the service at its defaults: it runs whether asked for or not.
+  if (!runnable.some((s) => s.name === 'service')) runnable.unshift(pickSystems(['service'])[0]!);
+  const requestChunks = 32;
+  const grouped: string[][] = [];
+  for (let i = 0; i < texts.length; i += requestChunks) grouped.push(texts.slice(i, i + requestChunks));
+  const rounds = P.peerRounds ?? 3;
+  const loneIterations = P.peerLoneIterations ?? 200;
+  log(`side by side: ${runnable.map((s) => s.name).join(', ')}; ${rounds} rounds`);
+  const results = await sideBySide({
+    systems: runnable,
+    requests: grouped,
+    realTokens: corpusInfo.realTokens,
+    clients: 4,
+    rounds,
+    loneText: SHORT_TEXT,
+    loneIterations,
+    cores: machine.cores,
+    log,
+  });
+  systems = { rounds, clients: 4, loneIterations, requestChunks, results, skipped };
+}
+
 jobs.close();
 const results: BenchResults = {
   machine,
@@ -174,6 +205,7 @@ const results: BenchResults = {
   httpFloorP50: httpFloor,
   json,
   peers,
+  ...(systems ? { systems } : {}),
   elapsedS: (Date.now() - started) / 1000,
   best,
   command: options.command,

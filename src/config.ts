@@ -18,6 +18,8 @@ export interface Config {
   modelVariant: 'fp32' | 'int8';
   workers: number;
   threadsPerWorker: number;
+  /** Intra-op threads of the lone worker, which runs a batch that is alone in the pool on every core (issue 16); 0: none. */
+  loneThreads: number;
   minBatchSize: number;
   maxBatchSize: number;
   /** Most padded tokens (rows × longest row) in one batch (issue 5). */
@@ -181,6 +183,11 @@ export const VARIABLES = {
     schema: int(1, 1024).optional(),
     shown: '1 (or cores ÷ `EMBEDDING_WORKERS`)',
     doc: `Intra-op threads per worker; capped at ${MAX_ONNX_THREADS} as in the original.`,
+  },
+  EMBEDDING_LONE_THREADS: {
+    schema: int(0, 1024).optional(),
+    shown: '`0` (off)',
+    doc: `Intra-op threads (set it to the cores) of one extra worker that runs a batch alone in the pool, a lone request such as a search query, on every core instead of one; under load it is not used. Costs one more worker's memory (about 150 MB, [docs/MEMORY.md](docs/MEMORY.md)). \`0\`, or not above \`EMBEDDING_ONNX_THREADS\`: no extra worker. Capped at ${MAX_ONNX_THREADS}.`,
   },
   EMBEDDING_MIN_BATCH_SIZE: { schema: int(1, MAX_BATCH_SIZE_LIMIT).default(8), doc: 'A request is not split into batches smaller than this.' },
   EMBEDDING_MAX_BATCH_SIZE: { schema: int(1, MAX_BATCH_SIZE_LIMIT).default(64), doc: 'Most chunks in one worker task.' },
@@ -377,6 +384,18 @@ export function deriveThreadLayout(
   return { workers: workers ?? Math.max(1, Math.floor(cores / threadsPerWorker)), threadsPerWorker };
 }
 
+/**
+ * EMBEDDING_LONE_THREADS unset (issue 16): off until the lone worker is measured against the throughput layout on an
+ * idle machine (`npm run bench:lone`); returning `cores` here turns it on by default.
+ */
+export const defaultLoneThreads = (_cores: number): number => 0;
+
+/** The lone worker's threads: none when it would have no more threads than a regular worker. */
+export function loneThreads(cores: number, threadsPerWorker: number, requested: number | undefined): number {
+  const threads = Math.min(requested ?? defaultLoneThreads(cores), MAX_ONNX_THREADS);
+  return threads > threadsPerWorker ? threads : 0;
+}
+
 export function parseConfig(env: NodeJS.ProcessEnv = process.env, cores = os.availableParallelism()): Config {
   // Empty strings mean "unset", as they do in most shells' `VAR= cmd` idiom.
   const present: Record<string, string | undefined> = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -419,6 +438,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cores = os.ava
     modelVariant: e.EMBEDDING_MODEL_VARIANT,
     workers: layout.workers,
     threadsPerWorker: layout.threadsPerWorker,
+    loneThreads: loneThreads(cores, layout.threadsPerWorker, e.EMBEDDING_LONE_THREADS),
     minBatchSize: e.EMBEDDING_MIN_BATCH_SIZE,
     maxBatchSize: e.EMBEDDING_MAX_BATCH_SIZE,
     maxBatchTokens: e.EMBEDDING_MAX_BATCH_TOKENS,

@@ -49,7 +49,7 @@ test('the real model: 64 full rows never start whole under a 490 MB budget with 
   t.true(largestBatchBytes(64, 16_384) > 900 * MB, 'what the planner could form with EMBEDDING_MAX_BATCH_TOKENS=16384');
 });
 
-const worker = (id: number, arenaBytes: number): WorkerSnapshot => ({ id, state: 'ready', busy: false, tasks: 0, estimatedBytes: arenaBytes, arenaBytes, peakBatchTokens: 0 });
+const worker = (id: number, arenaBytes: number): WorkerSnapshot => ({ id, role: 'regular', state: 'ready', busy: false, tasks: 0, estimatedBytes: arenaBytes, arenaBytes, peakBatchTokens: 0 });
 const longText = 'word '.repeat(400);
 
 test('the scheduler with the gate: a batch waits for headroom, one that fits goes ahead of it, and it runs after a reading', async (t) => {

@@ -15,8 +15,8 @@ function harness(readingsMb: number[], cgroupLimitsMb?: number[]) {
   const limits = new RuntimeLimits({ minBatchSize: 8, maxBatchSize: 64, maxConcurrency: 2 });
   const recycled: number[] = [];
   const workers: WorkerSnapshot[] = [
-    { id: 0, state: 'ready', busy: false, tasks: 0, estimatedBytes: 10 * MB, arenaBytes: 0, peakBatchTokens: 0 },
-    { id: 1, state: 'ready', busy: false, tasks: 0, estimatedBytes: 10 * MB, arenaBytes: 0, peakBatchTokens: 0 },
+    { id: 0, role: 'regular', state: 'ready', busy: false, tasks: 0, estimatedBytes: 10 * MB, arenaBytes: 0, peakBatchTokens: 0 },
+    { id: 1, role: 'regular', state: 'ready', busy: false, tasks: 0, estimatedBytes: 10 * MB, arenaBytes: 0, peakBatchTokens: 0 },
   ];
   const pool: SupervisedPool = {
     workers: 2,

@@ -102,10 +102,10 @@ export interface DriveResult {
 
 /**
  * `concurrency` clients take the next request from the shared list until none is left. Returns the
- * wall time, each request's latency, the CPU this (client) process spent, so the load generator's
+ * wall time, each request's latency (POST `route`, /embed unless given), the CPU this (client) process spent, so the load generator's
  * share of the two cores is visible, and the CPU the server spent (all its threads).
  */
-export async function drive(url: string, bodies: readonly string[], concurrency: number, serverPid?: number): Promise<DriveResult> {
+export async function drive(url: string, bodies: readonly string[], concurrency: number, serverPid?: number, route = '/embed'): Promise<DriveResult> {
   let next = 0;
   const latencies: number[] = [];
   const serverCpu = () => (serverPid === undefined ? NaN : procCpuS(serverPid));
@@ -118,7 +118,7 @@ export async function drive(url: string, bodies: readonly string[], concurrency:
         const i = next++;
         if (i >= bodies.length) return;
         const s = performance.now();
-        await post(`${url}/embed`, bodies[i]!);
+        await post(`${url}${route}`, bodies[i]!);
         latencies.push(performance.now() - s);
       }
     }),

@@ -8,6 +8,8 @@ export interface RunOptions {
   peers: boolean;
   write: boolean;
   render: boolean;
+  /** `--systems a,b`: the systems run side by side with the service (measure/systems.ts); all of them by default. */
+  systems: string[] | undefined;
   out: string;
   /** The command line as BENCHMARKS.md quotes it. */
   command: string;
@@ -24,6 +26,8 @@ const QUICK: BenchParams = {
   latencyIterations: 10,
   peerBudgetS: 30,
   pairs: 2,
+  peerRounds: 1,
+  peerLoneIterations: 10,
 };
 
 const FULL: BenchParams = {
@@ -40,9 +44,11 @@ const FULL: BenchParams = {
   latencyIterations: 40,
   peerBudgetS: 120,
   pairs: 6,
+  peerRounds: 3,
+  peerLoneIterations: 200,
 };
 
-/** `[--quick] [--no-peers] [--no-write] [--render] [--out FILE] [--size N] [--reps N]` */
+/** `[--quick] [--no-peers] [--systems a,b] [--no-write] [--render] [--out FILE] [--size N] [--reps N]` */
 export function parseRunArgs(args: readonly string[]): RunOptions {
   const value = (name: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined);
   const quick = args.includes('--quick');
@@ -57,6 +63,7 @@ export function parseRunArgs(args: readonly string[]): RunOptions {
     peers: !args.includes('--no-peers'),
     write: !args.includes('--no-write'),
     render: args.includes('--render'),
+    systems: value('systems')?.split(','),
     out: value('out') ?? path.join(projectRoot(), 'BENCHMARKS.md'),
     command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
     params,

@@ -5,12 +5,14 @@ import { hardwareLines } from './hardware.js';
 import { headerLines } from './header.js';
 import type { BenchResults } from './results.js';
 import { summaryLines, targetLines, whereTimeGoesLines } from './summary.js';
+import { systemsLines } from './systems.js';
 import { budgetLines, int8AndJsonLines, layoutAndShapeLines, paddingAndPlacementLines } from './tables.js';
 
 export function renderSection(r: BenchResults): string {
   const c = reportContext(r);
   const lines = [
     ...headerLines(r),
+    ...systemsLines(r),
     ...summaryLines(r, c),
     ...targetLines(r, c),
     ...whereTimeGoesLines(r, c),

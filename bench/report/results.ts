@@ -5,6 +5,7 @@
  */
 import type { CorpusResult, LatencyResult, QualityResult, ShapeResult } from '../ceiling/types.js';
 import type { PairedReport } from '../lib/paired.js';
+import type { SystemResult } from '../measure/systems.js';
 
 /** The budget sweep's "no cap": more padded tokens than any batch of 64 rows × 256 can hold. */
 export const NO_BUDGET = 1024 * 256;
@@ -19,6 +20,21 @@ export interface BenchParams {
   latencyIterations: number;
   peerBudgetS: number;
   pairs: number;
+  /** Side by side with the real peers (issue 16): rounds, and lone requests per system per round. */
+  peerRounds?: number;
+  peerLoneIterations?: number;
+}
+
+/** The service and the systems a user would pick instead, side by side in alternating rounds (measure/systems.ts). */
+export interface SystemsRun {
+  rounds: number;
+  clients: number;
+  loneIterations: number;
+  /** Chunks per HTTP request (TEI's default client batch limit). */
+  requestChunks: number;
+  results: SystemResult[];
+  /** Systems asked for that could not run here, with why. */
+  skipped: Array<{ name: string; why: string }>;
 }
 
 export interface MachineInfo {
@@ -131,6 +147,8 @@ export interface BenchResults {
   httpFloorP50: number;
   json: { perChunkMs: number; e2ePerChunkMs: number; share: number };
   peers: { transformersjs?: TransformersJsResult; python?: PythonResult };
+  /** Missing from runs before issue 16. */
+  systems?: SystemsRun;
   elapsedS: number;
   best: LayoutResult;
   command: string;

@@ -6,7 +6,7 @@ import type { BenchResults } from './results.js';
 export function summaryLines(r: BenchResults, c: ReportContext): string[] {
   const { a, svcDefault, svc4, tjs, py } = c;
   const L: string[] = [];
-  L.push('### Summary: service vs ceiling vs peers');
+  L.push('### Service vs its ceiling and the home-made peers (secondary)');
   L.push('');
   L.push('| configuration | chunks/s | tokens/s | p50 ms | p95 ms | p99 ms | CPU ms per chunk | peak RSS MB |');
   L.push('|---|---:|---:|---:|---:|---:|---:|---:|');

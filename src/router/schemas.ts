@@ -140,6 +140,7 @@ export const SupervisorState = z
     workers: z.array(
       z.object({
         id: z.number().int(),
+        role: z.enum(['regular', 'lone']).describe('`lone`: the extra worker whose session uses every core, for a batch that is alone in the pool (EMBEDDING_LONE_THREADS)'),
         state: z.enum(['starting', 'ready', 'recycling']),
         busy: z.boolean(),
         tasks: z.number().int().describe('Tasks served by this worker’s current session'),

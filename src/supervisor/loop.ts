@@ -67,7 +67,7 @@ export interface SupervisorReport {
   max_concurrency: number;
   paused: boolean;
   refusing: boolean;
-  workers: Array<{ id: number; state: WorkerSnapshot['state']; busy: boolean; tasks: number; estimated_bytes: number }>;
+  workers: Array<{ id: number; role: WorkerSnapshot['role']; state: WorkerSnapshot['state']; busy: boolean; tasks: number; estimated_bytes: number }>;
   recycles: number;
   /** Memory the pressure recycles freed so far, from the readings before and after each. */
   recycle_freed_bytes: number;
@@ -356,7 +356,7 @@ export class MemorySupervisor {
       max_concurrency: limits.maxConcurrency,
       paused: limits.paused,
       refusing: this.#state.refusing,
-      workers: pool.snapshot().map((w) => ({ id: w.id, state: w.state, busy: w.busy, tasks: w.tasks, estimated_bytes: w.estimatedBytes })),
+      workers: pool.snapshot().map((w) => ({ id: w.id, role: w.role, state: w.state, busy: w.busy, tasks: w.tasks, estimated_bytes: w.estimatedBytes })),
       recycles: pool.recycles,
       recycle_freed_bytes: this.#recycleFreedBytes,
       recycle_backoff_ms: this.#state.recycleBackoffMs,

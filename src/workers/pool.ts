@@ -1,13 +1,25 @@
 import { Piscina } from 'piscina';
 import { viewBatchResult, type BatchResult } from './batch-result.js';
+import { chooseWorker } from './dispatch.js';
 import type { EmbedTask, WorkerSettings, WorkerStats } from './thread/embed-worker.js';
 
 export interface PoolOptions extends WorkerSettings {
   workers: number;
+  /**
+   * Intra-op threads of the lone worker, an extra worker whose session runs a batch with every core
+   * when it is the only work in the pool (dispatch.ts); 0 or absent: no lone worker.
+   */
+  loneThreads?: number;
+  /** Whether the lone worker's idle intra-op threads busy-wait (onnxruntime's default when unset) or sleep. */
+  loneSpinning?: boolean | undefined;
 }
+
+/** `regular`: one of the `workers` throughput workers; `lone`: the whole-machine worker for a lone batch. */
+export type WorkerRole = 'regular' | 'lone';
 
 export interface WorkerSnapshot {
   id: number;
+  role: WorkerRole;
   state: 'starting' | 'ready' | 'recycling';
   busy: boolean;
   tasks: number;
@@ -20,6 +32,7 @@ export interface WorkerSnapshot {
 
 interface Slot {
   id: number;
+  role: WorkerRole;
   piscina: Piscina<EmbedTask, ArrayBuffer>;
   state: 'starting' | 'ready' | 'recycling';
   busy: boolean;
@@ -45,9 +58,19 @@ interface Waiter {
  * one-thread pool is exactly that unit. Recycling a slot stops giving it work, waits for its task
  * to finish (`close()` lets running tasks complete), then starts a fresh worker, which frees the old
  * session's ONNX arena. Tasks wait here for a free slot in FIFO order, so none is lost or reordered.
+ *
+ * With `loneThreads`, one more slot holds a session with that many intra-op threads and takes a batch
+ * only when it is the only work in the pool (dispatch.ts): a lone short request then runs on every
+ * core instead of one. It is a slot like the others for the supervisor: it is in the snapshot (its
+ * isolate and arena counted), it loads before the pool is warm (so the idle footprint includes its
+ * weights) and it can be recycled.
  */
 export class EmbeddingPool {
   readonly #settings: WorkerSettings;
+  readonly #loneThreads: number;
+  readonly #loneSpinning: boolean | undefined;
+  /** A deferred look at the queue is pending (see DispatchView.settled). */
+  #deferred = false;
   readonly #onError: (error: Error) => void;
   readonly #slots: Slot[] = [];
   readonly #waiting: Waiter[] = [];
@@ -60,22 +83,26 @@ export class EmbeddingPool {
   #taken = 0;
 
   constructor(options: PoolOptions, onError: (error: Error) => void) {
-    const { workers, ...settings } = options;
+    const { workers, loneThreads = 0, loneSpinning, ...settings } = options;
     this.#settings = settings;
+    this.#loneThreads = loneThreads;
+    this.#loneSpinning = loneSpinning;
     this.#onError = onError;
-    for (let i = 0; i < workers; i++) this.#slots.push(this.#startSlot());
+    for (let i = 0; i < workers; i++) this.#slots.push(this.#startSlot('regular'));
+    if (loneThreads > 0) this.#slots.push(this.#startSlot('lone'));
   }
 
-  #startSlot(): Slot {
+  #startSlot(role: WorkerRole): Slot {
+    const settings: WorkerSettings = role === 'lone' ? { ...this.#settings, intraOpThreads: this.#loneThreads, allowSpinning: this.#loneSpinning } : this.#settings;
     const piscina = new Piscina<EmbedTask, ArrayBuffer>({
       filename: new URL('./thread/embed-worker.js', import.meta.url).href,
       minThreads: 1,
       maxThreads: 1,
       concurrentTasksPerWorker: 1,
       idleTimeout: Number.POSITIVE_INFINITY,
-      workerData: this.#settings satisfies WorkerSettings,
+      workerData: settings,
     });
-    const slot: Slot = { id: this.#nextId++, piscina, state: 'starting', busy: false, tasks: 0, lastTaken: 0, stats: undefined, started: Promise.resolve() };
+    const slot: Slot = { id: this.#nextId++, role, piscina, state: 'starting', busy: false, tasks: 0, lastTaken: 0, stats: undefined, started: Promise.resolve() };
     piscina.on('error', (err: Error) => this.#onError(err));
     piscina.on('message', (message: unknown) => {
       if (isWorkerStats(message)) slot.stats = message;
@@ -96,8 +123,9 @@ export class EmbeddingPool {
     return slot;
   }
 
+  /** Regular workers: the batches that can run at once under load (the lone worker is not one of them). */
   get workers(): number {
-    return this.#slots.length;
+    return this.#slots.filter((s) => s.role === 'regular').length;
   }
 
   get recycles(): number {
@@ -110,6 +138,7 @@ export class EmbeddingPool {
       const isolate = slot.stats ? slot.stats.heapUsed + slot.stats.external : 0;
       return {
         id: slot.id,
+        role: slot.role,
         state: slot.state,
         busy: slot.busy,
         tasks: slot.tasks,
@@ -189,13 +218,33 @@ export class EmbeddingPool {
     });
   }
 
-  #dispatch(): void {
+  #dispatch(settled = false): void {
     while (this.#waiting.length > 0) {
       // The free worker that took a batch most recently, whose caches still hold its session's
       // weights and buffers: sequential short chunks ran 6% faster at the median than when the two
       // workers took turns (median 0.94x over 8 alternating runs of 100; BENCHMARKS.md, "Which worker takes a lone request").
       // Under load every worker is busy and the choice never arises.
-      const free = this.#slots.filter((s) => s.state === 'ready' && !s.busy).sort((a, b) => b.lastTaken - a.lastTaken)[0];
+      const freeSlots = this.#slots.filter((s) => s.state === 'ready' && !s.busy);
+      const regular = freeSlots.filter((s) => s.role === 'regular').sort((a, b) => b.lastTaken - a.lastTaken)[0];
+      const lone = freeSlots.find((s) => s.role === 'lone');
+      const choice = chooseWorker({
+        waiting: this.#waiting.length,
+        running: this.#slots.filter((s) => s.busy).length,
+        loneFree: lone !== undefined,
+        regularFree: regular !== undefined,
+        settled,
+      });
+      if (choice === 'defer') {
+        if (!this.#deferred) {
+          this.#deferred = true;
+          queueMicrotask(() => {
+            this.#deferred = false;
+            this.#dispatch(true);
+          });
+        }
+        return;
+      }
+      const free = choice === 'lone' ? lone : choice === 'regular' ? regular : undefined;
       if (!free) return;
       const waiter = this.#waiting.shift()!;
       free.busy = true;
@@ -217,7 +266,7 @@ export class EmbeddingPool {
     await old.piscina.close();
     await old.piscina.destroy();
     if (this.#destroyed) return;
-    const fresh = this.#startSlot();
+    const fresh = this.#startSlot(old.role);
     this.#slots[index] = fresh;
     this.#recycles++;
     await fresh.started;

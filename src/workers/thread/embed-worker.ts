@@ -18,6 +18,8 @@ export interface WorkerSettings {
   dims: number;
   /** EMBEDDING_MAX_SEQ_LENGTH: where the tokenizer cuts each text, [CLS] and [SEP] included. */
   maxSeqLength?: number | undefined;
+  /** Whether idle intra-op threads busy-wait (onnxruntime's default when unset) or sleep; see InferenceOptions. */
+  allowSpinning?: boolean | undefined;
   /** Test-only (EMBEDDING_TEST_FAULTS); undefined in service. */
   faults?: FaultSettings | undefined;
 }
