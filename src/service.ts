@@ -77,6 +77,12 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
   const embedder = new Embedder(scheduler, limits, DIMENSIONS, config.maxBatchTokens, {
     maxSeqLength: config.maxSeqLength,
     maxTextChars: config.maxChunkChars,
+    longInput: {
+      mode: config.longInput,
+      overlap: config.windowOverlap,
+      maxWindows: config.maxWindowsPerChunk,
+      cut: (texts, spec) => pool.windows(texts, spec),
+    },
   });
   const status: ServiceStatus = {
     ready: false,

@@ -11,6 +11,17 @@ export interface EmbeddedRows {
   vectors: Float32Array;
   tokens: Uint16Array;
   truncated: Uint8Array;
+  /** Each chunk's windows, in long-input `windows` mode only (long-input.ts). */
+  windows?: WindowVector[][];
+}
+
+/** One window of a chunk in `windows` mode: its range in the chunk's text, its tokens and its vector. */
+export interface WindowVector {
+  /** UTF-16 code units, [start, end), in the text as embedded (after EMBEDDING_MAX_CHUNK_CHARS). */
+  start: number;
+  end: number;
+  tokens: number;
+  vector: Float32Array;
 }
 
 export function allocateRows(offset: number, count: number, dims: number): EmbeddedRows {

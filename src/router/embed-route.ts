@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import type { EmbeddedRows } from '../core/batch-runner.js';
 import type { EmbedService } from '../core/embedder.js';
 import type { EmbedRequest } from './schemas.js';
 import { batchEvents } from './batch-events.js';
@@ -61,6 +62,7 @@ async function respondJson(req: Request, res: Response, embedder: EmbedService, 
   const result = await embedder.embed(
     chunks.map((c) => c.content),
     clientGone(req),
+    { longInput: request.long_input },
   );
   let tokens = 0;
   for (const t of result.tokens) tokens += t;
@@ -72,7 +74,7 @@ async function respondJson(req: Request, res: Response, embedder: EmbedService, 
   // batch_id and vectors first, as the original wrote them; this service's fields follow.
   await out.write(`{"batch_id":${JSON.stringify(request.batch_id)},"vectors":[`);
   for (let i = 0; i < chunks.length; i++) {
-    const line = chunkLine(chunks[i]!.chunk_id, result.vectors, i, result.dims, result.tokens[i]!, result.truncated[i] === 1);
+    const line = chunkLine(chunks[i]!.chunk_id, result, i);
     if (!(await out.write(i > 0 ? `,${line}` : line))) return 'client_disconnected';
   }
   await out.end(
@@ -81,9 +83,17 @@ async function respondJson(req: Request, res: Response, embedder: EmbedService, 
   return res.destroyed ? 'client_disconnected' : undefined;
 }
 
-/** One chunk's answer, the original's ChunkVector (`chunk_id`, `vector`) with this service's `tokens` and `truncated`. */
-const chunkLine = (chunkId: string, vectors: Float32Array, row: number, dims: number, tokens: number, truncated: boolean) =>
-  `{"chunk_id":${JSON.stringify(chunkId)},"vector":${vectorJson(vectors, row, dims)},"tokens":${tokens},"truncated":${truncated}}`;
+/**
+ * One chunk's answer, the original's ChunkVector (`chunk_id`, `vector`) with this service's `tokens` and `truncated`,
+ * and its `windows` when the request asked for them (long_input windows). `row` counts from `rows.offset`.
+ */
+function chunkLine(chunkId: string, rows: EmbeddedRows, row: number): string {
+  const line = `{"chunk_id":${JSON.stringify(chunkId)},"vector":${vectorJson(rows.vectors, row, rows.dims)},"tokens":${rows.tokens[row]!},"truncated":${rows.truncated[row] === 1}`;
+  const windows = rows.windows?.[row];
+  if (!windows) return line + '}';
+  const parts = windows.map((w) => `{"start":${w.start},"end":${w.end},"tokens":${w.tokens},"vector":${vectorJson(w.vector, 0, rows.dims)}}`);
+  return `${line},"windows":[${parts.join(',')}]}`;
+}
 
 /**
  * `Accept: application/x-ndjson`: one line per chunk (a ChunkVector), in request order, written as each window of
@@ -96,6 +106,7 @@ async function streamNdjson(req: Request, res: Response, embedder: EmbedService,
   const windows = embedder.stream(
     chunks.map((c) => c.content),
     clientGone(req),
+    { longInput: request.long_input },
   );
   // The first window is awaited before the status line, so early failures get a proper status.
   let next = await windows.next();
@@ -108,7 +119,7 @@ async function streamNdjson(req: Request, res: Response, embedder: EmbedService,
       for (let row = 0; row < w.count; row++) {
         const i = w.offset + row;
         tokens += w.tokens[row]!;
-        const line = chunkLine(chunks[i]!.chunk_id, w.vectors, row, w.dims, w.tokens[row]!, w.truncated[row] === 1);
+        const line = chunkLine(chunks[i]!.chunk_id, w, row);
         if (!(await out.write(line + '\n'))) {
           await windows.return();
           return 'client_disconnected';

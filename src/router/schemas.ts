@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DIMENSIONS, MAX_POSITION_EMBEDDINGS, MAX_SEQ_LENGTH } from '../model/spec.js';
+import { LONG_INPUT_MODES } from '../core/long-input.js';
+import { DIMENSIONS, MAX_SEQ_LENGTH } from '../model/spec.js';
 
 /**
  * The wire format, in one place: request validation, the OpenAPI document and the tests' response
@@ -22,8 +23,20 @@ export const ErrorResponse = z
  */
 const contentText = (maxSeqLength: number) =>
   `Text to embed; may be empty, of any length. The model sees its first ${maxSeqLength} word pieces (EMBEDDING_MAX_SEQ_LENGTH), [CLS] and [SEP] included; the rest is cut, never refused.`;
-const tokensText = (maxSeqLength: number) => `Word pieces fed to the model, [CLS] and [SEP] included: at most ${maxSeqLength} (EMBEDDING_MAX_SEQ_LENGTH)`;
-const truncatedText = (maxSeqLength: number) => `True when the content was cut to ${maxSeqLength} word pieces (or cut before tokenizing at EMBEDDING_MAX_CHUNK_CHARS)`;
+const tokensText = (maxSeqLength: number) =>
+  `Word pieces fed to the model, [CLS] and [SEP] included: at most ${maxSeqLength} (EMBEDDING_MAX_SEQ_LENGTH) per window; with long_input mean or windows, the sum over the chunk's windows`;
+const truncatedText = (maxSeqLength: number) =>
+  `True when the content was cut: to ${maxSeqLength} word pieces (long_input truncate), at EMBEDDING_MAX_WINDOWS_PER_CHUNK windows (mean, windows), or before tokenizing at EMBEDDING_MAX_CHUNK_CHARS`;
+
+/** A request's `long_input` (both routes): what becomes of a text longer than one window. */
+export const LongInput = z
+  .enum(LONG_INPUT_MODES)
+  .optional()
+  .describe(
+    'What becomes of a text longer than one window (EMBEDDING_MAX_SEQ_LENGTH word pieces); the server default (EMBEDDING_LONG_INPUT) when absent. truncate: the model sees the first window only. mean: overlapping windows (EMBEDDING_LONG_INPUT_OVERLAP), each embedded with its own [CLS] and [SEP]; the vector is their mean weighted by tokens, L2-normalised. windows: as mean, and each entry also lists its windows. A text that fits one window gets the same vector in every mode.',
+  );
+
+const windowsText = 'long_input windows only: the windows in text order (one when the text fits one window), whose token-weighted mean is the vector';
 
 export const Chunk = z
   .object({
@@ -36,16 +49,29 @@ export const EmbedRequest = z
   .object({
     batch_id: z.string().describe('Caller-chosen id echoed in the response and in the embedding.batch_*.v1 log events'),
     chunks: z.array(Chunk).min(1),
+    long_input: LongInput,
   })
   .meta({ id: 'EmbedRequest' });
 export type EmbedRequest = z.infer<typeof EmbedRequest>;
 
+const Vector = z.array(z.number()).length(DIMENSIONS).describe(`The ${DIMENSIONS}-dimensional L2-normalised embedding`);
+
+export const ChunkWindow = z
+  .object({
+    start: z.number().int().min(0).describe('First character of the window in the content, as a UTF-16 code unit index (a JavaScript string index)'),
+    end: z.number().int().min(0).describe('One past its last character: the window is content.slice(start, end)'),
+    tokens: z.number().int().min(2).describe('Word pieces of the window, [CLS] and [SEP] included'),
+    vector: Vector,
+  })
+  .meta({ id: 'ChunkWindow' });
+
 export const ChunkVector = z
   .object({
     chunk_id: z.string(),
-    vector: z.array(z.number()).length(DIMENSIONS).describe(`The ${DIMENSIONS}-dimensional L2-normalised embedding`),
-    tokens: z.number().int().min(2).max(MAX_POSITION_EMBEDDINGS).describe(tokensText(MAX_SEQ_LENGTH)),
+    vector: Vector,
+    tokens: z.number().int().min(2).describe(tokensText(MAX_SEQ_LENGTH)),
     truncated: z.boolean().describe(truncatedText(MAX_SEQ_LENGTH)),
+    windows: z.array(ChunkWindow).min(1).optional().describe(windowsText),
   })
   .meta({ id: 'ChunkVector' });
 
@@ -70,7 +96,7 @@ export const EmbedStreamSummary = EmbedResponse.omit({ vectors: true }).meta({ i
 export function embedSchemas(maxSeqLength: number) {
   const chunk = Chunk.extend({ content: z.string().describe(contentText(maxSeqLength)) });
   const vector = ChunkVector.extend({
-    tokens: z.number().int().min(2).max(maxSeqLength).describe(tokensText(maxSeqLength)),
+    tokens: z.number().int().min(2).describe(tokensText(maxSeqLength)),
     truncated: z.boolean().describe(truncatedText(maxSeqLength)),
   });
   const response = EmbedResponse.extend({ vectors: z.array(vector).describe('One entry per chunk, in request order') });
@@ -202,10 +228,15 @@ export function openAiEmbeddingRequest(limits: RequestLimits) {
         .describe('float: arrays of numbers; base64: each vector as little-endian float32 bytes, base64-encoded'),
       dimensions: z.literal(DIMENSIONS, { message: DIMENSIONS_MESSAGE }).optional().describe(`Only ${DIMENSIONS} is accepted`),
       user: z.string().optional().describe('Accepted and ignored'),
+      long_input: LongInput,
     })
     .describe(`OpenAI's embeddings request; at most ${limits.maxChunks} inputs, each of any length (cut as /embed's chunks are)`);
 }
 export type OpenAIEmbeddingRequest = z.infer<ReturnType<typeof openAiEmbeddingRequest>>;
+
+const OpenAIVector = z
+  .union([z.array(z.number()).length(DIMENSIONS), z.string().describe(`base64 of ${DIMENSIONS} little-endian float32 values (${DIMENSIONS * 4} bytes)`)])
+  .describe('L2-normalised vector');
 
 export const OpenAIEmbeddingResponse = z
   .object({
@@ -214,9 +245,18 @@ export const OpenAIEmbeddingResponse = z
       z.object({
         object: z.literal('embedding'),
         index: z.number().int().min(0),
-        embedding: z
-          .union([z.array(z.number()).length(DIMENSIONS), z.string().describe(`base64 of ${DIMENSIONS} little-endian float32 values (${DIMENSIONS * 4} bytes)`)])
-          .describe('L2-normalised vector'),
+        embedding: OpenAIVector,
+        windows: z
+          .array(
+            ChunkWindow.omit({ vector: true }).extend({
+              start: z.number().int().min(0).describe('First character of the window in the input, as a UTF-16 code unit index (a JavaScript string index)'),
+              end: z.number().int().min(0).describe('One past its last character: the window is input.slice(start, end)'),
+              embedding: OpenAIVector,
+            }),
+          )
+          .min(1)
+          .optional()
+          .describe(windowsText),
       }),
     ),
     model: z.string(),
