@@ -5,9 +5,9 @@
  * what the service saw.
  *
  * Such boundaries are where BERT's normalizer and pre-tokenizer never join two sides: next to ASCII whitespace or
- * ASCII punctuation (each punctuation mark is a word of its own). The text is taken line by line (windows of whole
+ * punctuation or a CJK ideograph (each is a word of its own). The text is taken line by line (windows of whole
  * lines are what a caller wants to point at in code); a line longer than a window is halved at the whitespace nearest
- * its middle, else at punctuation, and only a run of letters and digits longer than a window is cut inside a word,
+ * its middle, else at punctuation or CJK, and only a run of letters and digits longer than a window is cut inside a word,
  * where the second half's first piece is no longer a continuation piece (such a window may tokenize to a few more
  * pieces than counted here; the worker then truncates it as any text, and says so).
  *
@@ -23,8 +23,21 @@ interface Unit {
 }
 
 const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-/** BERT's punctuation among ASCII: every non-alphanumeric printable character. */
-const isPunct = (c: number) => (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+const UNICODE_PUNCT = /^[\p{P}\p{Zs}]$/u;
+/**
+ * A character no word piece crosses: punctuation (every non-alphanumeric printable ASCII character, and Unicode's P
+ * categories) and CJK ideographs (_is_chinese_char's ranges in the Basic Multilingual Plane) are words of their own,
+ * and Unicode's space separators (Zs) are whitespace to BERT.
+ */
+const isOwnWord = (c: number) =>
+  (c >= 33 && c <= 47) ||
+  (c >= 58 && c <= 64) ||
+  (c >= 91 && c <= 96) ||
+  (c >= 123 && c <= 126) ||
+  (c >= 0x4e00 && c <= 0x9fff) ||
+  (c >= 0x3400 && c <= 0x4dbf) ||
+  (c >= 0xf900 && c <= 0xfaff) ||
+  (c > 127 && UNICODE_PUNCT.test(String.fromCharCode(c)));
 
 export function cutWindows(text: string, countPieces: (text: string) => number, spec: WindowSpec): TextWindows {
   const limit = Math.max(1, spec.contentTokens);
@@ -102,8 +115,8 @@ function* fitted(text: string, start: number, end: number, pieces: number, count
 }
 
 /**
- * Where to halve [start, end): the whitespace nearest the middle, else the punctuation boundary nearest it, else the
- * middle itself (never between the two halves of a surrogate pair).
+ * Where to halve [start, end): the whitespace nearest the middle, else the nearest side of a punctuation mark or CJK
+ * ideograph, else the middle itself (never between the two halves of a surrogate pair).
  */
 function splitPoint(text: string, start: number, end: number): number {
   const middle = start + Math.floor((end - start) / 2);
@@ -116,7 +129,7 @@ function splitPoint(text: string, start: number, end: number): number {
   };
   const space = nearest((i) => isSpace(text.charCodeAt(i)));
   if (space !== -1) return space;
-  const punct = nearest((i) => isPunct(text.charCodeAt(i)) || isPunct(text.charCodeAt(i - 1)));
+  const punct = nearest((i) => isOwnWord(text.charCodeAt(i)) || isOwnWord(text.charCodeAt(i - 1)));
   if (punct !== -1) return punct;
   const high = text.charCodeAt(middle - 1);
   return high >= 0xd800 && high <= 0xdbff ? middle + 1 : middle;
