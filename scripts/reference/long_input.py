@@ -10,7 +10,8 @@ sentence-transformers embedding each window's text. The rule, so both sides can 
   middle, else next to the nearest punctuation mark, CJK ideograph or Unicode space separator (words of their own to
   BERT), else at the middle (never inside a surrogate pair); each half trimmed and counted again.
 - Windows take units greedily while their pieces fit. The next window starts with the last units of the one before
-  that together hold at most `overlap` pieces (never with that window's first unit). After `max_windows` windows the
+  that together hold at most `overlap` pieces, and at most a window less the next new unit (never with that window's
+  first unit). After `max_windows` windows the
   rest of the text is dropped and the text is marked cut.
 - Positions are UTF-16 code units (JavaScript string indices); the text is handled as UTF-16 here so the middles agree.
 - The text's vector is the mean of the window vectors weighted by each window's tokens ([CLS] and [SEP] included),
@@ -137,7 +138,8 @@ def cut_windows(text: str, count_pieces, content_tokens: int, overlap: int, max_
             break
         nxt = end
         repeated = 0
-        while nxt - 1 > start and repeated + units[nxt - 1][2] <= overlap:
+        room = min(overlap, limit - units[end][2])
+        while nxt - 1 > start and repeated + units[nxt - 1][2] <= room:
             nxt -= 1
             repeated += units[nxt][2]
         start = nxt

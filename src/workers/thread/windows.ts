@@ -71,10 +71,12 @@ export function cutWindows(text: string, countPieces: (text: string) => number, 
       cut = true;
       break;
     }
-    // The next window starts with the last units of this one that together hold at most `overlap` pieces.
+    // The next window starts with the last units of this one that together hold at most `overlap` pieces, and leave
+    // room for the unit after them: every window brings something new.
     let next = to;
     let repeated = 0;
-    while (next - 1 > from && repeated + seen[next - 1]!.pieces <= overlap) repeated += seen[--next]!.pieces;
+    const room = Math.min(overlap, limit - seen[to]!.pieces);
+    while (next - 1 > from && repeated + seen[next - 1]!.pieces <= room) repeated += seen[--next]!.pieces;
     from = next;
   }
   return { windows, cut };
