@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_MAX_WINDOWS, DEFAULT_WINDOW_OVERLAP, LONG_INPUT_MODES, type LongInputMode } from './core/long-input.js';
 import { DEFAULT_MAX_BATCH_TOKENS } from './core/planner.js';
 import { MAX_POSITION_EMBEDDINGS, MAX_SEQ_LENGTH } from './model/spec.js';
 
@@ -57,6 +58,11 @@ export interface Config {
   /** The shared tier in the queue's worker mode: the JetStream key-value bucket and its bound (MB; 0: none). */
   cacheKvBucket: string;
   cacheKvMb: number;
+  /** What becomes of a text longer than one window, unless a request says (issue 15). */
+  longInput: LongInputMode;
+  /** Word pieces a window repeats from the one before. */
+  windowOverlap: number;
+  maxWindowsPerChunk: number;
   /** The queue's worker mode (issue 13, docs/QUEUE.md); undefined when EMBEDDING_NATS_URL is unset. */
   nats: NatsConfig | undefined;
 }
@@ -99,6 +105,9 @@ const DEFAULT_MAX_QUEUED_CHUNKS = 100_000;
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 8_000;
 /** Large enough for 20,000 chunks of 2 KB, with room for JSON escaping. */
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** Windows per chunk: 100 windows of 512 tokens still count in a chunk's 16-bit token total. */
+const MAX_WINDOWS_LIMIT = 100;
 
 /** Never echoed in error messages. */
 const SECRET_VARIABLES = new Set(['EMBEDDING_API_KEY']);
@@ -201,6 +210,18 @@ export const VARIABLES = {
   EMBEDDING_MAX_CHUNK_CHARS: {
     schema: int(1, 2 ** 31 - 1).default(DEFAULT_MAX_CHUNK_CHARS),
     doc: "Characters of one chunk's `content` (or one `/v1/embeddings` input) handed to the tokenizer; the rest is cut before tokenizing, never refused (`truncated: true`). Bounds one text's tokenizing cost; real text reaches the sequence length long before.",
+  },
+  EMBEDDING_LONG_INPUT: {
+    schema: z.enum(LONG_INPUT_MODES).default('truncate'),
+    doc: "Text longer than one window: `truncate` (the first `EMBEDDING_MAX_SEQ_LENGTH` word pieces, sentence-transformers' way), `mean` (overlapping windows, each embedded, token-weighted mean) or `windows` (`mean` plus each window's vector and range). A request's `long_input` overrides it ([docs/API.md](docs/API.md#long-input)).",
+  },
+  EMBEDDING_LONG_INPUT_OVERLAP: {
+    schema: int(0, MAX_POSITION_EMBEDDINGS).default(DEFAULT_WINDOW_OVERLAP),
+    doc: 'Most word pieces a window repeats from the end of the one before (whole lines); below `EMBEDDING_MAX_SEQ_LENGTH` − 2.',
+  },
+  EMBEDDING_MAX_WINDOWS_PER_CHUNK: {
+    schema: int(1, MAX_WINDOWS_LIMIT).default(DEFAULT_MAX_WINDOWS),
+    doc: 'In `mean`/`windows`, a text is cut after this many windows (`truncated: true`), so one huge file cannot take the pool.',
   },
   EMBEDDING_MAX_CHUNKS_PER_REQUEST: {
     schema: int(1, 10_000_000).default(DEFAULT_MAX_CHUNKS_PER_REQUEST),
@@ -428,6 +449,11 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cores = os.ava
       `Invalid configuration:\n  EMBEDDING_MAX_CHUNKS_PER_REQUEST (${e.EMBEDDING_MAX_CHUNKS_PER_REQUEST}) must not exceed EMBEDDING_MAX_QUEUED_CHUNKS (${e.EMBEDDING_MAX_QUEUED_CHUNKS}): a request that large would be refused whenever other work is queued`,
     );
   }
+  if (e.EMBEDDING_LONG_INPUT_OVERLAP >= e.EMBEDDING_MAX_SEQ_LENGTH - 2) {
+    throw new ConfigError(
+      `Invalid configuration:\n  EMBEDDING_LONG_INPUT_OVERLAP (${e.EMBEDDING_LONG_INPUT_OVERLAP}) must be below EMBEDDING_MAX_SEQ_LENGTH - 2 (${e.EMBEDDING_MAX_SEQ_LENGTH - 2}), the word pieces of one window`,
+    );
+  }
   const layout = deriveThreadLayout(cores, e.EMBEDDING_WORKERS, e.EMBEDDING_ONNX_THREADS);
   return {
     host: e.HOST,
@@ -460,6 +486,9 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cores = os.ava
     shutdownDelayMs: e.EMBEDDING_SHUTDOWN_DELAY_MS,
     apiKey: e.EMBEDDING_API_KEY,
     corsOrigins: e.EMBEDDING_CORS_ORIGIN,
+    longInput: e.EMBEDDING_LONG_INPUT,
+    windowOverlap: e.EMBEDDING_LONG_INPUT_OVERLAP,
+    maxWindowsPerChunk: e.EMBEDDING_MAX_WINDOWS_PER_CHUNK,
     cache: e.EMBEDDING_CACHE,
     cacheMb: e.EMBEDDING_CACHE_MB,
     cacheDir: e.EMBEDDING_CACHE_DIR,

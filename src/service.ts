@@ -100,7 +100,16 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
     limits,
     DIMENSIONS,
     config.maxBatchTokens,
-    { maxSeqLength: config.maxSeqLength, maxTextChars: config.maxChunkChars },
+    {
+      maxSeqLength: config.maxSeqLength,
+      maxTextChars: config.maxChunkChars,
+      longInput: {
+        mode: config.longInput,
+        overlap: config.windowOverlap,
+        maxWindows: config.maxWindowsPerChunk,
+        cut: (texts, spec) => pool.windows(texts, spec),
+      },
+    },
     built?.cache,
   );
   if (built) metrics.observeCache(() => built.cache.stats());

@@ -31,6 +31,13 @@ original Python Doctown worker truncated (EMBEDDING_MAX_SEQ_LENGTH=512 reproduce
 
 Options: --texts PATH, --out PATH, --max-seq-length {256,512}.
 
+With --long-input: long-texts.json -> reference-long.json, the service's long_input `mean` and `windows` modes
+(issue 15) computed independently: each text cut into windows as long_input.py states the rule (word pieces counted
+by the tokenizers library), each window's text encoded by sentence-transformers on its own, and the token-weighted mean
+of the window vectors, L2-normalised. Overlap 32 and 32 windows at most, the service's defaults:
+
+    /work/refvenv/bin/python scripts/reference/make_reference.py --long-input
+
 Determinism: single-threaded torch, deterministic algorithms, eval mode, and each
 text is encoded on its own (batch_size=1, so there is no padding and a text's vector
 does not depend on the other texts in the file). Running it twice gives a
@@ -79,6 +86,9 @@ EXPECTED_SHA256 = {
 }
 
 HERE = Path(__file__).resolve().parent
+# The service's defaults for long input (src/core/long-input.ts): EMBEDDING_LONG_INPUT_OVERLAP, EMBEDDING_MAX_WINDOWS_PER_CHUNK.
+LONG_OVERLAP = 32
+LONG_MAX_WINDOWS = 32
 
 
 def sha256(path: Path) -> str:
@@ -100,7 +110,14 @@ def main() -> int:
     ap.add_argument("--texts", type=Path, default=HERE / "texts.json")
     ap.add_argument("--out", type=Path, default=None, help="default: reference.json (256) or reference-512.json (512)")
     ap.add_argument("--max-seq-length", type=int, choices=(DEFAULT_MAX_SEQ_LENGTH, MAX_POSITION_EMBEDDINGS), default=DEFAULT_MAX_SEQ_LENGTH)
+    ap.add_argument("--long-input", action="store_true", help="long-texts.json -> reference-long.json (windows and their mean)")
+    ap.add_argument("--overlap", type=int, default=LONG_OVERLAP)
+    ap.add_argument("--max-windows", type=int, default=LONG_MAX_WINDOWS)
     args = ap.parse_args()
+    if args.long_input and args.texts == HERE / "texts.json":
+        args.texts = HERE / "long-texts.json"
+    if args.long_input and args.out is None:
+        args.out = HERE / "reference-long.json"
     max_seq_length = args.max_seq_length
     if args.out is None:
         args.out = HERE / ("reference.json" if max_seq_length == DEFAULT_MAX_SEQ_LENGTH else f"reference-{max_seq_length}.json")
@@ -140,6 +157,8 @@ def main() -> int:
     assert get_dim() == DIMENSIONS, get_dim()
 
     tok = model.tokenizer
+    if args.long_input:
+        return write_long_reference(model, tok, ids, texts, hashes, max_seq_length, args)
     items = []
     for tid, text in zip(ids, texts):
         # Exactly what sentence-transformers feeds the model (batch of one: no padding).
@@ -218,6 +237,69 @@ def main() -> int:
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes): {len(items)} items, {n_trunc} truncated")
     print(f"max |batch_size=1 - batched| = {batch_diff:.3e}")
     print("versions:", json.dumps(doc["generator"]))
+    return 0
+
+
+def write_long_reference(model, tok, ids, texts, hashes, max_seq_length, args) -> int:
+    from long_input import cut_windows, weighted_mean
+
+    def count_pieces(text: str) -> int:
+        return len(tok(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"])
+
+    items = []
+    for tid, text in zip(ids, texts):
+        windows, cut = cut_windows(text, count_pieces, max_seq_length - 2, args.overlap, args.max_windows)
+        raw = text.encode("utf-16-le", errors="surrogatepass")
+        window_texts = [raw[s * 2 : e * 2].decode("utf-16-le", errors="surrogatepass") for s, e, _ in windows]
+        if len(windows) == 1:
+            window_texts = [text]
+        fed = [model.preprocess([w])["input_ids"][0].tolist() for w in window_texts]
+        with torch.inference_mode():
+            vecs = model.encode(window_texts, normalize_embeddings=True, batch_size=1, convert_to_numpy=True, show_progress_bar=False)
+        weights = [len(f) for f in fed]
+        mean = weighted_mean(vecs, weights)
+        items.append(
+            {
+                "id": tid,
+                "cut": cut,
+                "tokens": sum(weights),
+                "embedding": [float(x) for x in mean],
+                "windows": [
+                    {"start": s, "end": e, "pieces": p, "tokens": len(f), "embedding": [float(x) for x in v]}
+                    for (s, e, p), f, v in zip(windows, fed, vecs)
+                ],
+            }
+        )
+        print(f"{tid}: {len(windows)} windows{' (cut)' if cut else ''}, tokens {[len(f) for f in fed]}")
+    doc = {
+        "model": MODEL_NAME,
+        "generator": {
+            "python": platform.python_version(),
+            "sentence_transformers": sentence_transformers.__version__,
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "tokenizers": tokenizers.__version__,
+            "numpy": np.__version__,
+            "encode": "each window's text: model.encode([...], normalize_embeddings=True, batch_size=1), torch threads=1, CPU; "
+            "windows and mean as scripts/reference/long_input.py states them",
+        },
+        "weights_sha256": hashes,
+        "texts": args.texts.name,
+        "max_seq_length": max_seq_length,
+        "overlap": args.overlap,
+        "max_windows": args.max_windows,
+        "dimensions": DIMENSIONS,
+        "items": items,
+    }
+    header = {k: v for k, v in doc.items() if k != "items"}
+    lines = json.dumps(header, ensure_ascii=False, indent=2)[:-2]
+    parts = [lines + ',\n  "items": [\n']
+    for i, item in enumerate(items):
+        parts.append("    " + json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+        parts.append(",\n" if i < len(items) - 1 else "\n")
+    parts.append("  ]\n}\n")
+    args.out.write_text("".join(parts), encoding="utf-8")
+    print(f"wrote {args.out} ({args.out.stat().st_size} bytes): {len(items)} texts, {sum(len(it['windows']) for it in items)} windows")
     return 0
 
 

@@ -13,6 +13,17 @@ export interface EmbeddedRows {
   truncated: Uint8Array;
   /** Rows served from the embedding cache rather than computed (core/cached-rows.ts); absent: none. */
   cached?: number;
+  /** Each chunk's windows, in long-input `windows` mode only (long-input.ts). */
+  windows?: WindowVector[][];
+}
+
+/** One window of a chunk in `windows` mode: its range in the chunk's text, its tokens and its vector. */
+export interface WindowVector {
+  /** UTF-16 code units, [start, end), in the text as embedded (after EMBEDDING_MAX_CHUNK_CHARS). */
+  start: number;
+  end: number;
+  tokens: number;
+  vector: Float32Array;
 }
 
 export function allocateRows(offset: number, count: number, dims: number): EmbeddedRows {

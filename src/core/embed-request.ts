@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_SEQ_LENGTH } from '../model/spec.js';
+import { LONG_INPUT_MODES } from './long-input.js';
 
 /**
  * The /embed request body, the original Python worker's wire contract (issue 12): `{batch_id, chunks: [{chunk_id,
@@ -17,10 +18,19 @@ export const Chunk = z
   })
   .meta({ id: 'Chunk' });
 
+/** A request's `long_input` (/embed, /v1/embeddings and queue jobs): what becomes of a text longer than one window. */
+export const LongInput = z
+  .enum(LONG_INPUT_MODES)
+  .optional()
+  .describe(
+    'What becomes of a text longer than one window (EMBEDDING_MAX_SEQ_LENGTH word pieces); the server default (EMBEDDING_LONG_INPUT) when absent. truncate: the model sees the first window only. mean: overlapping windows (EMBEDDING_LONG_INPUT_OVERLAP), each embedded with its own [CLS] and [SEP]; the vector is their mean weighted by tokens, L2-normalised. windows: as mean, and each entry also lists its windows. A text that fits one window gets the same vector in every mode.',
+  );
+
 export const EmbedRequest = z
   .object({
     batch_id: z.string().describe('Caller-chosen id echoed in the response and in the embedding.batch_*.v1 log events'),
     chunks: z.array(Chunk).min(1),
+    long_input: LongInput,
   })
   .meta({ id: 'EmbedRequest' });
 export type EmbedRequest = z.infer<typeof EmbedRequest>;

@@ -5,6 +5,7 @@ import type { TieredCache } from '../cache/tiered-cache.js';
 import { allocateRows, type EmbeddedRows } from './batch-runner.js';
 import { rowRunner, type RowRunner } from './cached-rows.js';
 import { defaultWindowSize, embedInOrder, embedStreamInOrder, type OrderedEmbedOptions, type TextWindows } from './ordered-embed.js';
+import { LongInput, type LongInputMode, type LongInputSettings } from './long-input.js';
 import { DEFAULT_MAX_BATCH_TOKENS } from './planner.js';
 import type { RuntimeLimits } from './runtime-limits.js';
 import type { BatchScheduler } from './scheduler.js';
@@ -15,15 +16,22 @@ import type { BatchScheduler } from './scheduler.js';
  */
 export interface EmbedService {
   readonly dims: number;
-  embed(texts: readonly string[], signal?: AbortSignal): Promise<EmbeddedRows>;
-  stream(texts: readonly string[], signal?: AbortSignal, options?: OrderedEmbedOptions): AsyncGenerator<EmbeddedRows, void, undefined>;
+  embed(texts: readonly string[], signal?: AbortSignal, options?: EmbedOptions): Promise<EmbeddedRows>;
+  stream(texts: readonly string[], signal?: AbortSignal, options?: OrderedEmbedOptions & EmbedOptions): AsyncGenerator<EmbeddedRows, void, undefined>;
   /**
    * The same for texts that are still arriving (a streamed request body), taken from `source` window by window as the
-   * pipeline has room. The source cuts its texts (cutTexts) and reports which it cut: this only embeds them.
+   * pipeline has room. The source cuts its texts (cutTexts) and reports which it cut: this only embeds them. Long texts
+   * are truncated: `long_input` is not offered for streamed bodies.
    */
   streamFrom(source: TextWindows, signal?: AbortSignal): AsyncGenerator<EmbeddedRows, void, undefined>;
   /** Chunks per window of stream() and streamFrom() right now. */
   readonly windowSize: number;
+}
+
+/** A request's own choices. */
+export interface EmbedOptions {
+  /** The request's `long_input`; the server's EMBEDDING_LONG_INPUT when absent. */
+  longInput?: LongInputMode | undefined;
 }
 
 /** Turns a request's texts into batches, runs them through the scheduler and puts results back in order. */
@@ -38,20 +46,37 @@ export class Embedder implements EmbedService {
     /** The embedding cache (EMBEDDING_CACHE); absent, every text runs through the model. */
     cache?: TieredCache,
   ) {
+    this.#long = text.longInput && new LongInput(text.longInput, this.maxSeqLength);
     this.run = rowRunner(cache);
   }
 
   /** Plan → submit → scatter, with the cache's lookup before and its fill after when there is one. */
   private readonly run: RowRunner;
 
+  /** Long texts cut into windows (long-input.ts); absent, every text is truncated. */
+  readonly #long: LongInput | undefined;
+
   private get maxSeqLength(): number {
     return this.text.maxSeqLength ?? MAX_SEQ_LENGTH;
   }
 
-  async embed(whole: readonly string[], signal?: AbortSignal): Promise<EmbeddedRows> {
+  async embed(whole: readonly string[], signal?: AbortSignal, options: EmbedOptions = {}): Promise<EmbeddedRows> {
     // Backpressure: refuse before allocating anything; runRows' submits follow in the same tick.
     this.scheduler.admit(whole.length);
     const texts = cutTexts(whole, this.text.maxTextChars);
+    const mode = this.#long?.mode(options.longInput) ?? 'truncate';
+    const rows =
+      mode === 'truncate'
+        ? await this.#run(texts, signal)
+        : await this.#long!.embed(texts, mode, (windows) => {
+            this.scheduler.admit(windows.length);
+            return this.#run(windows, signal);
+          });
+    markCut(whole, rows, this.text.maxTextChars);
+    return rows;
+  }
+
+  async #run(texts: readonly string[], signal: AbortSignal | undefined): Promise<EmbeddedRows> {
     const rows = allocateRows(0, texts.length, this.dims);
     // One failed batch fails the request, so its other batches are withdrawn rather than left to run.
     const { controller: abandon, unlink } = linkedAbortController(signal);
@@ -68,7 +93,6 @@ export class Embedder implements EmbedService {
     } finally {
       unlink();
     }
-    markCut(whole, rows, this.text.maxTextChars);
     return rows;
   }
 
@@ -76,14 +100,18 @@ export class Embedder implements EmbedService {
    * The same vectors as embed(), handed out window by window in request order as they finish, for
    * streamed responses: memory stays bounded by two windows whatever the request's size.
    */
-  async *stream(whole: readonly string[], signal?: AbortSignal, options?: OrderedEmbedOptions): AsyncGenerator<EmbeddedRows, void, undefined> {
+  async *stream(whole: readonly string[], signal?: AbortSignal, options: OrderedEmbedOptions & EmbedOptions = {}): AsyncGenerator<EmbeddedRows, void, undefined> {
+    const { longInput, ...ordered } = options;
     const texts = cutTexts(whole, this.text.maxTextChars);
-    const windows = embedInOrder(this.scheduler, this.limits, this.dims, texts, signal, {
-      maxBatchTokens: this.maxBatchTokens,
-      maxSeqLength: this.maxSeqLength,
-      run: this.run,
-      ...options,
-    });
+    const inOrder = (rows: readonly string[]) =>
+      embedInOrder(this.scheduler, this.limits, this.dims, rows, signal, {
+        maxBatchTokens: this.maxBatchTokens,
+        maxSeqLength: this.maxSeqLength,
+        run: this.run,
+        ...ordered,
+      });
+    const mode = this.#long?.mode(longInput) ?? 'truncate';
+    const windows = mode === 'truncate' ? inOrder(texts) : this.#long!.stream(texts, mode, this.dims, inOrder);
     // A consumer that stops early leaves this loop, which calls embedInOrder's return(): its queued batches are withdrawn.
     for await (const window of windows) {
       markCut(whole, window, this.text.maxTextChars);
@@ -109,6 +137,8 @@ export interface TextOptions {
    * than refused: the model sees only the first maxSeqLength word pieces, which real text yields in far fewer characters.
    */
   maxTextChars?: number | undefined;
+  /** EMBEDDING_LONG_INPUT and its settings, with the workers' window cutting. */
+  longInput?: LongInputSettings | undefined;
 }
 
 /** Each text cut to `maxChars` UTF-16 units, never between the two halves of a surrogate pair. */

@@ -20,7 +20,7 @@ export function vectorJson(vectors: Float32Array, index: number, dims: number): 
 }
 
 /** One vector as little-endian float32 bytes in base64, as OpenAI's `encoding_format: "base64"`. */
-export function vectorBase64(result: EmbeddedRows, index: number): string {
+export function vectorBase64(result: Pick<EmbeddedRows, 'vectors' | 'dims'>, index: number): string {
   const bytes = Buffer.from(result.vectors.buffer, result.vectors.byteOffset + index * result.dims * 4, result.dims * 4);
   return (LITTLE_ENDIAN ? bytes : Buffer.from(bytes).swap32()).toString('base64');
 }

@@ -12,8 +12,11 @@ export function resultBody(request: EmbedRequest, rows: EmbeddedRows, encoding: 
   const vectors: string[] = [];
   for (let i = 0; i < request.chunks.length; i++) {
     tokens += rows.tokens[i]!;
-    const vector = encoding === 'base64' ? `"${vectorBase64(rows, i)}"` : vectorJson(rows.vectors, i, rows.dims);
-    vectors.push(`{"chunk_id":${JSON.stringify(request.chunks[i]!.chunk_id)},"vector":${vector},"tokens":${rows.tokens[i]!},"truncated":${rows.truncated[i] === 1}}`);
+    const encode = (v: Float32Array, row: number) => (encoding === 'base64' ? `"${vectorBase64({ vectors: v, dims: rows.dims }, row)}"` : vectorJson(v, row, rows.dims));
+    // long_input windows: each chunk's windows, with their ranges, as /embed gives them.
+    const windows = rows.windows?.[i]?.map((w) => `{"start":${w.start},"end":${w.end},"tokens":${w.tokens},"vector":${encode(w.vector, 0)}}`);
+    const extra = windows ? `,"windows":[${windows.join(',')}]` : '';
+    vectors.push(`{"chunk_id":${JSON.stringify(request.chunks[i]!.chunk_id)},"vector":${encode(rows.vectors, i)},"tokens":${rows.tokens[i]!},"truncated":${rows.truncated[i] === 1}${extra}}`);
   }
   return (
     `{"batch_id":${JSON.stringify(request.batch_id)},"vectors":[${vectors.join(',')}],"model":${JSON.stringify(modelId)},` +

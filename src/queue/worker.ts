@@ -267,7 +267,7 @@ export class QueueWorker {
         throw new JobFailure('max_deliveries', `delivered ${msg.info.deliveryCount} times without completing (EMBEDDING_NATS_MAX_DELIVER=${config.maxDeliver})`);
       }
       events = batchEvents(log, batchId, request.chunks.length, publishEvent);
-      const rows = await this.#deps.embedder.embed(request.chunks.map((c) => c.content));
+      const rows = await this.#deps.embedder.embed(request.chunks.map((c) => c.content), undefined, { longInput: request.long_input });
       const body = resultBody(request, rows, encoding, this.#deps.modelId, Math.round((performance.now() - started) * 100) / 100);
       const limit = this.#nc!.info?.max_payload ?? Number.POSITIVE_INFINITY;
       if (Buffer.byteLength(body) > limit) {

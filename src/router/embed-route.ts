@@ -1,8 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import type { EmbeddedRows } from '../core/batch-runner.js';
 import type { EmbedService } from '../core/embedder.js';
 import type { EmbedRequest } from './schemas.js';
-import type { EmbeddedRows } from '../core/batch-runner.js';
 import { batchEvents, type BatchEvents } from '../core/batch-events.js';
 import { ApiError, errorBody } from './errors.js';
 import { bodyClock } from './http-server.js';
@@ -65,6 +65,7 @@ async function respondJson(req: Request, res: Response, embedder: EmbedService, 
   const result = await embedder.embed(
     chunks.map((c) => c.content),
     clientGone(req),
+    { longInput: request.long_input },
   );
   let tokens = 0;
   for (const t of result.tokens) tokens += t;
@@ -76,7 +77,7 @@ async function respondJson(req: Request, res: Response, embedder: EmbedService, 
   // batch_id and vectors first, as the original wrote them; this service's fields follow.
   await out.write(`{"batch_id":${JSON.stringify(request.batch_id)},"vectors":[`);
   for (let i = 0; i < chunks.length; i++) {
-    const line = chunkLine(chunks[i]!.chunk_id, result.vectors, i, result.dims, result.tokens[i]!, result.truncated[i] === 1);
+    const line = chunkLine(chunks[i]!.chunk_id, result, i);
     if (!(await out.write(i > 0 ? `,${line}` : line))) return 'client_disconnected';
   }
   await out.end(
@@ -85,9 +86,17 @@ async function respondJson(req: Request, res: Response, embedder: EmbedService, 
   return res.destroyed ? 'client_disconnected' : undefined;
 }
 
-/** One chunk's answer, the original's ChunkVector (`chunk_id`, `vector`) with this service's `tokens` and `truncated`. */
-const chunkLine = (chunkId: string, vectors: Float32Array, row: number, dims: number, tokens: number, truncated: boolean) =>
-  `{"chunk_id":${JSON.stringify(chunkId)},"vector":${vectorJson(vectors, row, dims)},"tokens":${tokens},"truncated":${truncated}}`;
+/**
+ * One chunk's answer, the original's ChunkVector (`chunk_id`, `vector`) with this service's `tokens` and `truncated`,
+ * and its `windows` when the request asked for them (long_input windows). `row` counts from `rows.offset`.
+ */
+function chunkLine(chunkId: string, rows: EmbeddedRows, row: number, cut = false): string {
+  const line = `{"chunk_id":${JSON.stringify(chunkId)},"vector":${vectorJson(rows.vectors, row, rows.dims)},"tokens":${rows.tokens[row]!},"truncated":${rows.truncated[row] === 1 || cut}`;
+  const windows = rows.windows?.[row];
+  if (!windows) return line + '}';
+  const parts = windows.map((w) => `{"start":${w.start},"end":${w.end},"tokens":${w.tokens},"vector":${vectorJson(w.vector, 0, rows.dims)}}`);
+  return `${line},"windows":[${parts.join(',')}]}`;
+}
 
 /** Where an NDJSON answer's chunk ids come from, by chunk index: the parsed body's array, or the streamed body's reader. */
 interface ChunkIds {
@@ -109,6 +118,7 @@ async function streamNdjson(req: Request, res: Response, embedder: EmbedService,
   const windows = embedder.stream(
     chunks.map((c) => c.content),
     clientGone(req),
+    { longInput: request.long_input },
   );
   return writeNdjson(req, res, windows, { chunkId: (i) => chunks[i]!.chunk_id }, { modelId, dims: embedder.dims, batchId: request.batch_id, started });
 }
@@ -135,8 +145,7 @@ async function writeNdjson(req: Request, res: Response, windows: AsyncGenerator<
       for (let row = 0; row < w.count; row++) {
         const i = w.offset + row;
         tokens += w.tokens[row]!;
-        const truncated = w.truncated[row] === 1 || (ids.wasCut?.(i) ?? false);
-        const line = chunkLine(ids.chunkId(i), w.vectors, row, w.dims, w.tokens[row]!, truncated);
+        const line = chunkLine(ids.chunkId(i), w, row, ids.wasCut?.(i) ?? false);
         if (!(await out.write(line + '\n'))) {
           await windows.return();
           return 'client_disconnected';
@@ -186,6 +195,10 @@ export function embedStreamedRoute(embedder: EmbedService, modelId: string, limi
     let events: BatchEvents | undefined;
     try {
       const header = await reader.header();
+      if (header.long_input !== undefined && header.long_input !== 'truncate') {
+        // Windows of texts still arriving are not built yet: refuse rather than silently truncate.
+        throw new ApiError('validation_failed', `long_input "${header.long_input}" is not available for a body streamed as NDJSON: send these chunks as a JSON body`, { param: 'long_input' });
+      }
       events = log ? batchEvents(log, header.batch_id, null) : undefined;
       const windows = embedder.streamFrom(reader, clientGone(req));
       const failure = await writeNdjson(req, res, windows, reader, { modelId, dims: embedder.dims, batchId: header.batch_id, started });

@@ -30,7 +30,7 @@ export function openAiEmbeddingsRoute(embedder: EmbedService, modelId: string, s
     }
     const request: z.infer<typeof schema> = parseBody(schema, req.body);
     const texts = typeof request.input === 'string' ? [request.input] : request.input;
-    const result = await embedder.embed(texts, clientGone(req));
+    const result = await embedder.embed(texts, clientGone(req), { longInput: request.long_input });
     let tokens = 0;
     for (const t of result.tokens) tokens += t;
     logWork(res, { chunks: texts.length, tokens });
@@ -39,9 +39,12 @@ export function openAiEmbeddingsRoute(embedder: EmbedService, modelId: string, s
     res.status(200).type('application/json');
     const out = new ChunkedWriter(res);
     await out.write('{"object":"list","data":[');
+    const encode = (vectors: Float32Array, row: number) => (base64 ? `"${vectorBase64({ vectors, dims: result.dims }, row)}"` : vectorJson(vectors, row, result.dims));
     for (let i = 0; i < texts.length; i++) {
-      const embedding = base64 ? `"${vectorBase64(result, i)}"` : vectorJson(result.vectors, i, result.dims);
-      const ok = await out.write(`${i > 0 ? ',' : ''}{"object":"embedding","index":${i},"embedding":${embedding}}`);
+      // long_input windows: each input's windows, with their ranges, beside its embedding.
+      const windows = result.windows?.[i]?.map((w) => `{"start":${w.start},"end":${w.end},"tokens":${w.tokens},"embedding":${encode(w.vector, 0)}}`);
+      const extra = windows ? `,"windows":[${windows.join(',')}]` : '';
+      const ok = await out.write(`${i > 0 ? ',' : ''}{"object":"embedding","index":${i},"embedding":${encode(result.vectors, i)}${extra}}`);
       if (!ok) return;
     }
     await out.end(`],"model":${JSON.stringify(modelId)},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens},"cached_chunks":${result.cached ?? 0}}}`);

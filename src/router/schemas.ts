@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { Chunk, contentText, EmbedRequest } from '../core/embed-request.js';
-import { DIMENSIONS, MAX_POSITION_EMBEDDINGS, MAX_SEQ_LENGTH } from '../model/spec.js';
+import { Chunk, contentText, EmbedRequest, LongInput } from '../core/embed-request.js';
+import { DIMENSIONS, MAX_SEQ_LENGTH } from '../model/spec.js';
 
-export { Chunk, EmbedRequest } from '../core/embed-request.js';
+export { Chunk, EmbedRequest, LongInput } from '../core/embed-request.js';
 
 /**
  * The wire format, in one place: request validation, the OpenAPI document and the tests' response
@@ -23,26 +23,42 @@ export const ErrorResponse = z
  * them (every client of the original ignores fields it does not know). The request's schema is in core/embed-request.ts,
  * shared with the queue's jobs.
  */
-const tokensText = (maxSeqLength: number) => `Word pieces fed to the model, [CLS] and [SEP] included: at most ${maxSeqLength} (EMBEDDING_MAX_SEQ_LENGTH)`;
+const tokensText = (maxSeqLength: number) =>
+  `Word pieces fed to the model, [CLS] and [SEP] included: at most ${maxSeqLength} (EMBEDDING_MAX_SEQ_LENGTH) per window; with long_input mean or windows, the sum over the chunk's windows`;
 const CACHED_CHUNKS_TEXT =
   'Chunks whose vector came from the embedding cache (EMBEDDING_CACHE) instead of the model: bit for bit what the model gives. Repeats of a text computed in the same request are not counted';
-const truncatedText = (maxSeqLength: number) => `True when the content was cut to ${maxSeqLength} word pieces (or cut before tokenizing at EMBEDDING_MAX_CHUNK_CHARS)`;
+const truncatedText = (maxSeqLength: number) =>
+  `True when the content was cut: to ${maxSeqLength} word pieces (long_input truncate), at EMBEDDING_MAX_WINDOWS_PER_CHUNK windows (mean, windows), or before tokenizing at EMBEDDING_MAX_CHUNK_CHARS`;
+
+const windowsText = 'long_input windows only: the windows in text order (one when the text fits one window), whose token-weighted mean is the vector';
 
 /**
  * The first line of an NDJSON request body (`Content-Type: application/x-ndjson`): the request's options, that is
- * EmbedRequest without `chunks`; each later line is one Chunk.
+ * EmbedRequest without `chunks`; each later line is one Chunk. long_input may only be truncate there (embed-route.ts).
  */
 export const EmbedStreamHeader = EmbedRequest.omit({ chunks: true })
-  .describe('The first line of an application/x-ndjson body; every later line is one Chunk')
+  .describe('The first line of an application/x-ndjson body; every later line is one Chunk. long_input mean and windows are refused here (422): they need a JSON body')
   .meta({ id: 'EmbedStreamHeader' });
 export type EmbedStreamHeader = z.infer<typeof EmbedStreamHeader>;
+
+const Vector = z.array(z.number()).length(DIMENSIONS).describe(`The ${DIMENSIONS}-dimensional L2-normalised embedding`);
+
+export const ChunkWindow = z
+  .object({
+    start: z.number().int().min(0).describe('First character of the window in the content, as a UTF-16 code unit index (a JavaScript string index)'),
+    end: z.number().int().min(0).describe('One past its last character: the window is content.slice(start, end)'),
+    tokens: z.number().int().min(2).describe('Word pieces of the window, [CLS] and [SEP] included'),
+    vector: Vector,
+  })
+  .meta({ id: 'ChunkWindow' });
 
 export const ChunkVector = z
   .object({
     chunk_id: z.string(),
-    vector: z.array(z.number()).length(DIMENSIONS).describe(`The ${DIMENSIONS}-dimensional L2-normalised embedding`),
-    tokens: z.number().int().min(2).max(MAX_POSITION_EMBEDDINGS).describe(tokensText(MAX_SEQ_LENGTH)),
+    vector: Vector,
+    tokens: z.number().int().min(2).describe(tokensText(MAX_SEQ_LENGTH)),
     truncated: z.boolean().describe(truncatedText(MAX_SEQ_LENGTH)),
+    windows: z.array(ChunkWindow).min(1).optional().describe(windowsText),
   })
   .meta({ id: 'ChunkVector' });
 
@@ -71,7 +87,7 @@ export const EmbedStreamSummary = EmbedResponse.omit({ vectors: true }).meta({ i
 export function embedSchemas(maxSeqLength: number) {
   const chunk = Chunk.extend({ content: z.string().describe(contentText(maxSeqLength)) });
   const vector = ChunkVector.extend({
-    tokens: z.number().int().min(2).max(maxSeqLength).describe(tokensText(maxSeqLength)),
+    tokens: z.number().int().min(2).describe(tokensText(maxSeqLength)),
     truncated: z.boolean().describe(truncatedText(maxSeqLength)),
   });
   const response = EmbedResponse.extend({ vectors: z.array(vector).describe('One entry per chunk, in request order') });
@@ -224,10 +240,15 @@ export function openAiEmbeddingRequest(limits: RequestLimits) {
         .describe('float: arrays of numbers; base64: each vector as little-endian float32 bytes, base64-encoded'),
       dimensions: z.literal(DIMENSIONS, { message: DIMENSIONS_MESSAGE }).optional().describe(`Only ${DIMENSIONS} is accepted`),
       user: z.string().optional().describe('Accepted and ignored'),
+      long_input: LongInput,
     })
     .describe(`OpenAI's embeddings request; at most ${limits.maxChunks} inputs, each of any length (cut as /embed's chunks are)`);
 }
 export type OpenAIEmbeddingRequest = z.infer<ReturnType<typeof openAiEmbeddingRequest>>;
+
+const OpenAIVector = z
+  .union([z.array(z.number()).length(DIMENSIONS), z.string().describe(`base64 of ${DIMENSIONS} little-endian float32 values (${DIMENSIONS * 4} bytes)`)])
+  .describe('L2-normalised vector');
 
 export const OpenAIEmbeddingResponse = z
   .object({
@@ -236,9 +257,18 @@ export const OpenAIEmbeddingResponse = z
       z.object({
         object: z.literal('embedding'),
         index: z.number().int().min(0),
-        embedding: z
-          .union([z.array(z.number()).length(DIMENSIONS), z.string().describe(`base64 of ${DIMENSIONS} little-endian float32 values (${DIMENSIONS * 4} bytes)`)])
-          .describe('L2-normalised vector'),
+        embedding: OpenAIVector,
+        windows: z
+          .array(
+            ChunkWindow.omit({ vector: true }).extend({
+              start: z.number().int().min(0).describe('First character of the window in the input, as a UTF-16 code unit index (a JavaScript string index)'),
+              end: z.number().int().min(0).describe('One past its last character: the window is input.slice(start, end)'),
+              embedding: OpenAIVector,
+            }),
+          )
+          .min(1)
+          .optional()
+          .describe(windowsText),
       }),
     ),
     model: z.string(),

@@ -2,6 +2,7 @@ import { Piscina } from 'piscina';
 import { viewBatchResult, type BatchResult } from './batch-result.js';
 import { chooseWorker } from './dispatch.js';
 import type { EmbedTask, WorkerSettings, WorkerStats } from './thread/embed-worker.js';
+import { unpackWindows, type TextWindows, type WindowSpec } from './window-result.js';
 
 export interface PoolOptions extends WorkerSettings {
   workers: number;
@@ -177,6 +178,33 @@ export class EmbeddingPool {
       }
     } finally {
       if (--this.#active === 0) this.#idleSince = Date.now();
+    }
+  }
+
+  /**
+   * Cuts long texts into windows on a worker, which tokenizes them (thread/windows.ts): the ranges come back, not
+   * vectors. It waits for a free worker like a batch; tokenizing alone holds no ONNX memory, so it is not a batch the
+   * scheduler or the memory gate need to see. A worker that fails is asked once more, as batches are.
+   */
+  async windows(texts: string[], spec: WindowSpec): Promise<TextWindows[]> {
+    const once = async (): Promise<TextWindows[]> => {
+      this.#active++;
+      try {
+        const slot = await this.#acquire();
+        try {
+          return unpackWindows(await slot.piscina.run({ texts, windows: spec }), texts.length);
+        } finally {
+          slot.busy = false;
+          this.#dispatch();
+        }
+      } finally {
+        if (--this.#active === 0) this.#idleSince = Date.now();
+      }
+    };
+    try {
+      return await once();
+    } catch {
+      return once();
     }
   }
 

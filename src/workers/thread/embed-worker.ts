@@ -10,6 +10,8 @@ import { move, workerData } from 'piscina';
 import { batchMemoryBytes } from '../../model/spec.js';
 import { Inference } from './inference.js';
 import { maybeInjectFault, type FaultSettings } from './fault-injection.js';
+import { packWindows, type WindowSpec } from '../window-result.js';
+import { cutWindows } from './windows.js';
 
 export interface WorkerSettings {
   graphPath: string;
@@ -26,6 +28,8 @@ export interface WorkerSettings {
 
 export interface EmbedTask {
   texts: string[];
+  /** When set, the texts are not embedded but cut into windows (window-result.ts): the answer is their ranges. */
+  windows?: WindowSpec | undefined;
 }
 
 /** Posted to the main thread after every task; the pool estimates the worker's footprint from it. */
@@ -73,6 +77,10 @@ const settings = workerData as WorkerSettings;
 const inference = await Inference.create(settings);
 
 export default async function embedBatch(task: EmbedTask): Promise<unknown> {
+  if (task.windows) {
+    const spec = task.windows;
+    return move(packWindows(task.texts.map((text) => cutWindows(text, (part) => inference.tokenizer.countPieces(part), spec))));
+  }
   maybeInjectFault(settings.faults, task.texts);
   const { buffer, count, padded } = await inference.embedTexts(task.texts);
 

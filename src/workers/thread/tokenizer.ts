@@ -49,6 +49,11 @@ export class ModelTokenizer {
     return { ids: [this.#cls, ...kept, this.#sep], truncated };
   }
 
+  /** Word pieces of the whole text, without [CLS] and [SEP], uncut: for cutting long texts into windows (windows.ts). */
+  countPieces(text: string): number {
+    return this.#pieces(text).length;
+  }
+
   /**
    * Word pieces of the text, or of a prefix of it when that prefix already yields more than the model
    * keeps: a multi-megabyte chunk should not cost a full tokenization. The prefix ends just before a
