@@ -56,6 +56,8 @@ async function startServer() {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info', // the listening line, with the URL, is logged at info
       EMBEDDING_MAX_SEQ_LENGTH: seq,
+      // Uncached: the JSON and NDJSON runs send the same chunks, and the cache's memory tier is not what is measured.
+      EMBEDDING_CACHE: 'off',
       // Room for the largest JSON body and its parse, so the budget does not decide the figures.
       EMBEDDING_MAX_BODY_BYTES: String(2 ** 30),
       EMBEDDING_MAX_CHUNKS_PER_REQUEST: String(Math.max(50_000, largest)),

@@ -18,7 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cpuModel } from './measure/machine.js';
-import { postJson, startServer, type RunningServer } from '../harness/server.js';
+import { postJson, startServer, UNCACHED, type RunningServer } from '../harness/server.js';
 import { defaultModelDir, projectRoot, TOKENIZER_FILE } from '../src/model/files.js';
 import { MAX_SEQ_LENGTH } from '../src/model/spec.js';
 import { ModelTokenizer } from '../src/workers/thread/tokenizer.js';
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   const bodies = long.map((f) => f.body);
   console.error(`${extracted.functions.length} functions with docstrings in ${extracted.stdlib}; ${candidates.length} with a unique docstring; ${longer.length} longer than one window; ${long.length} used`);
 
-  const server = await startServer();
+  const server = await startServer(UNCACHED);
   try {
     await server.waitReady();
     const truncate = await embedAll(server, bodies, 'truncate');

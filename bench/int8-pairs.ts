@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { buildCorpus } from '../harness/corpus.js';
-import { SERVER_ENTRY } from '../harness/server.js';
+import { SERVER_ENTRY, UNCACHED } from '../harness/server.js';
 import { type ModelVariant, projectRoot } from '../src/model/files.js';
 import { drive, idleLatency, startChild } from './lib/http.js';
 import { requestMix, SHORT_TEXT } from './lib/mix.js';
@@ -75,7 +75,8 @@ const cpu = vectorExtensions();
 const ops = { fp32: await kernels('fp32'), int8: await kernels('int8') };
 const corpus = buildCorpus(size);
 const bodies = requestMix(corpus).map((r) => JSON.stringify(r));
-const serverEnv = (variant: ModelVariant) => ({ LOG_LEVEL: 'warn', EMBEDDING_API_KEY: '', EMBEDDING_WORKERS: '2', EMBEDDING_ONNX_THREADS: '1', ...env, EMBEDDING_MODEL_VARIANT: variant });
+// Uncached: the pairs repeat the same chunks, which the cache would answer instead of either graph.
+const serverEnv = (variant: ModelVariant) => ({ LOG_LEVEL: 'warn', EMBEDDING_API_KEY: '', EMBEDDING_WORKERS: '2', EMBEDDING_ONNX_THREADS: '1', ...UNCACHED, ...env, EMBEDDING_MODEL_VARIANT: variant });
 const fp32 = await startChild(process.execPath, [SERVER_ENTRY], { cwd: projectRoot(), env: serverEnv('fp32') });
 const int8 = await startChild(process.execPath, [SERVER_ENTRY], { cwd: projectRoot(), env: serverEnv('int8') });
 try {

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { SERVER_ENTRY } from '../../harness/server.js';
+import { SERVER_ENTRY, UNCACHED } from '../../harness/server.js';
 import { median, percentile, treePeakRssMb } from '../../harness/stats.js';
 import { drive, post, startChild, type RunningChild } from '../lib/http.js';
 import { ROOT } from './paths.js';
@@ -245,7 +245,7 @@ export const SYSTEMS: SystemSpec[] = [
 ];
 
 async function startService(env: Record<string, string>): Promise<RunningSystem> {
-  const child = await startChild(process.execPath, ['--expose-gc', SERVER_ENTRY], { cwd: ROOT, env: { LOG_LEVEL: 'warn', EMBEDDING_API_KEY: '', ...env } });
+  const child = await startChild(process.execPath, ['--expose-gc', SERVER_ENTRY], { cwd: ROOT, env: { LOG_LEVEL: 'warn', EMBEDDING_API_KEY: '', ...UNCACHED, ...env } });
   return httpSystem(child, serviceApi);
 }
 
