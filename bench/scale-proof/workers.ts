@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { ChildCgroup } from '../../harness/cgroup.js';
 import { projectRoot } from '../../src/model/files.js';
+import { UNCACHED } from '../../harness/server.js';
 import { waitFor200 } from './in-host.js';
 import type { SimulatedHost } from './network.js';
 import { spawnPlaced, type PlacedProcess } from './placement.js';
@@ -28,6 +29,8 @@ const PORT = 8000;
 
 export async function startWorker(worker: WorkerHost, brokerUrl: string, asker: SimulatedHost, logFile: string): Promise<RunningWorker> {
   const env = {
+    // Uncached: every run sends the same chunks, which the memory tier and the shared JetStream tier would answer.
+    ...UNCACHED,
     EMBEDDING_NATS_URL: brokerUrl,
     EMBEDDING_WORKERS: '1',
     EMBEDDING_ONNX_THREADS: '1',
