@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { errors as natsErrors, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { ensureStreams } from './streams.js';
 import { ENCODING_HEADER, jobSubject, messageId, resultsSubject, type QueueNames, type VectorEncoding } from './subjects.js';
 
@@ -132,6 +132,22 @@ export interface CollectOutcome extends CollectProgress {
 }
 
 /**
+ * A JetStream API call retried while the server is coming back: right after a restart (or a reconnect) its JetStream
+ * answers nothing or times out for a few seconds while it recovers its streams, which a collector should wait out.
+ */
+async function whileJetStreamRecovers<T>(call: () => Promise<T>, attempts = 15, delayMs = 1_000): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const transient = error instanceof natsErrors.TimeoutError || error instanceof natsErrors.NoRespondersError;
+      if (!transient || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
+/**
  * Reads a job's results from the results stream (from its start, so nothing is missed however late this begins) and
  * hands each chunk's line to `write` exactly once, upserting by `(batch_id, chunk_id)`. Ends when every batch has a
  * result or a failure, or after `idleTimeoutMs` without a new result.
@@ -150,7 +166,7 @@ export async function collectResults(
   const chunks = batches.reduce((n, b) => n + b.chunks.length, 0);
   const progress: CollectProgress = { chunks, chunksDone: 0, batches: batches.length, batchesDone: 0, failedBatches: 0, duplicateResults: 0 };
   const js = jetstream(nc);
-  const consumer = await js.consumers.get(names.resultsStream, { filter_subjects: resultsSubject(names, job) });
+  const consumer = await whileJetStreamRecovers(() => js.consumers.get(names.resultsStream, { filter_subjects: resultsSubject(names, job) }));
   const messages = await consumer.consume();
   let idle: NodeJS.Timeout | undefined;
   let finished = progress.batches === 0;

@@ -97,7 +97,12 @@ test.serial('a job that outlasts the ack wait is not redelivered while its worke
     t.true(outcome.finished);
     t.is(lines.length, 32);
     t.is(outcome.duplicateResults, 0);
-    t.like(await queueState(server), { redeliveries: 0, jobs: { completed: 2, failed: 0, retried: 0 } });
+    // The worker counts a job completed once it is acknowledged, just after its result was published: wait for the count.
+    const state = await waitFor(async () => {
+      const now = await queueState(server);
+      return now.jobs.completed + now.jobs.failed >= 2 ? now : undefined;
+    });
+    t.like(state, { redeliveries: 0, jobs: { completed: 2, failed: 0, retried: 0 } });
   } finally {
     t.is(await server.stop(), 0);
     await nc.close();
