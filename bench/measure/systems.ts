@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { SERVER_ENTRY, UNCACHED } from '../../harness/server.js';
+import { cosine, SERVER_ENTRY, UNCACHED } from '../../harness/server.js';
 import { median, percentile, treePeakRssMb } from '../../harness/stats.js';
 import { drive, post, startChild, type RunningChild } from '../lib/http.js';
 import { ROOT } from './paths.js';
@@ -292,17 +292,6 @@ export interface SideBySideOptions {
   log: (message: string) => void;
 }
 
-function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 /**
  * Starts every system, then runs `rounds` rounds; each round gives every system the whole corpus and the lone

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { EmbedResponse, HealthResponse } from '../../src/router/schemas.js';
 import { postJson, startServer, type RunningServer } from '../../harness/server.js';
+import { responseLines } from '../../harness/ndjson.js';
 
 const MB = 1024 * 1024;
 const BUDGET_MB = 1536;
@@ -17,22 +18,6 @@ test.after.always(async () => {
 
 const NDJSON = 'application/x-ndjson';
 
-/** Reads an NDJSON response line by line, without holding the whole body. */
-async function* lines(res: Response): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let rest = '';
-  for await (const piece of res.body as unknown as AsyncIterable<Uint8Array>) {
-    rest += decoder.decode(piece, { stream: true });
-    let newline: number;
-    while ((newline = rest.indexOf('\n')) !== -1) {
-      yield rest.slice(0, newline);
-      rest = rest.slice(newline + 1);
-    }
-  }
-  rest += decoder.decode();
-  if (rest.length > 0) yield rest;
-}
-
 const post = (body: unknown, accept = NDJSON) =>
   fetch(`${server.url}/embed`, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify(body) });
 
@@ -47,7 +32,7 @@ test('NDJSON lines carry exactly what the JSON response does, in request order, 
   t.is(res.status, 200);
   t.is(res.headers.get('content-type'), 'application/x-ndjson; charset=utf-8');
   const got: any[] = [];
-  for await (const line of lines(res)) got.push(JSON.parse(line));
+  for await (const line of responseLines(res)) got.push(JSON.parse(line));
   const json = EmbedResponse.parse((await postJson(`${server.url}/embed`, { batch_id: 'same', chunks })).json);
   t.is(got.length, chunks.length + 1);
   t.deepEqual(got.slice(0, -1), json.vectors);
@@ -73,7 +58,7 @@ test('a 50,000-chunk request streams every vector in order while RSS stays withi
   let mismatches = 0;
   let summary: any;
   let checked = 0;
-  for await (const line of lines(res)) {
+  for await (const line of responseLines(res)) {
     if (index === count) {
       summary = JSON.parse(line);
       index++;
