@@ -292,7 +292,6 @@ export interface SideBySideOptions {
   log: (message: string) => void;
 }
 
-
 /**
  * Starts every system, then runs `rounds` rounds; each round gives every system the whole corpus and the lone
  * text, in an order rotated by one each round, so no system always follows the same one. Peak RSS is read at
