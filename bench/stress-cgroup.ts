@@ -38,12 +38,12 @@ function scenarios(o: StressOptions, corpus: Awaited<ReturnType<typeof buildSour
     { key: 'a', title: `${o.parallel} × ${o.request.toLocaleString('en-US')}-chunk JSON requests`, limitMiB: o.aLimitMiB, smallEveryMs: o.probeEveryMs, env: {}, load: json(o.aChunks, o.aMinutes, 'a') },
     {
       key: 'b',
-      title: `one ${o.bChunks.toLocaleString('en-US')}-chunk NDJSON request`,
+      title: `one ${o.bChunks.toLocaleString('en-US')}-chunk request, ${o.bBody === 'ndjson' ? 'NDJSON body streamed' : 'JSON body'}, NDJSON answer`,
       limitMiB: o.bLimitMiB,
       smallEveryMs: o.smallEveryMs,
-      // 50,000 chunks of this code are about 71 MiB of JSON, over the default 64 MiB body limit.
-      env: { EMBEDDING_MAX_BODY_BYTES: String(128 * 2 ** 20) },
-      load: async (url) => ({ kind: 'ndjson', ndjson: await runNdjsonLoad(url, corpus.slice(0, o.bChunks), o.bMinutes * 60_000) }),
+      // A streamed body has no size limit; 50,000 chunks of this code are about 71 MiB of JSON, over the default 64 MiB body limit.
+      env: o.bBody === 'json' ? { EMBEDDING_MAX_BODY_BYTES: String(128 * 2 ** 20) } : {},
+      load: async (url) => ({ kind: 'ndjson', ndjson: await runNdjsonLoad(url, corpus.slice(0, o.bChunks), o.bMinutes * 60_000, o.bBody) }),
     },
     {
       key: 'c',

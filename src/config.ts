@@ -217,7 +217,7 @@ export const VARIABLES = {
   },
   EMBEDDING_LONG_INPUT_OVERLAP: {
     schema: int(0, MAX_POSITION_EMBEDDINGS).default(DEFAULT_WINDOW_OVERLAP),
-    doc: 'Most word pieces a window repeats from the end of the one before (whole lines); below `EMBEDDING_MAX_SEQ_LENGTH` − 2.',
+    doc: 'Most word pieces a window repeats from the end of the one before (whole lines); below `EMBEDDING_MAX_SEQ_LENGTH` − 2. Unset with a sequence length that small, an eighth of the window.',
   },
   EMBEDDING_MAX_WINDOWS_PER_CHUNK: {
     schema: int(1, MAX_WINDOWS_LIMIT).default(DEFAULT_MAX_WINDOWS),
@@ -448,6 +448,10 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cores = os.ava
     throw new ConfigError(
       `Invalid configuration:\n  EMBEDDING_MAX_CHUNKS_PER_REQUEST (${e.EMBEDDING_MAX_CHUNKS_PER_REQUEST}) must not exceed EMBEDDING_MAX_QUEUED_CHUNKS (${e.EMBEDDING_MAX_QUEUED_CHUNKS}): a request that large would be refused whenever other work is queued`,
     );
+  }
+  // Unset, the overlap follows a short sequence length down (an eighth of its window) rather than refuse to start.
+  if (present.EMBEDDING_LONG_INPUT_OVERLAP === undefined && e.EMBEDDING_LONG_INPUT_OVERLAP >= e.EMBEDDING_MAX_SEQ_LENGTH - 2) {
+    e.EMBEDDING_LONG_INPUT_OVERLAP = Math.floor((e.EMBEDDING_MAX_SEQ_LENGTH - 2) / 8);
   }
   if (e.EMBEDDING_LONG_INPUT_OVERLAP >= e.EMBEDDING_MAX_SEQ_LENGTH - 2) {
     throw new ConfigError(

@@ -196,6 +196,9 @@ test('EMBEDDING_LONG_INPUT and its settings are read and checked', (t) => {
     maxWindowsPerChunk: 4,
   });
   t.throws(() => parseConfig({ EMBEDDING_LONG_INPUT: 'split' }), { instanceOf: ConfigError, message: /EMBEDDING_LONG_INPUT/ });
+  // The default follows a short sequence length down; a value set by hand is checked.
+  t.like(parseConfig({ EMBEDDING_MAX_SEQ_LENGTH: '32' }), { windowOverlap: 3 });
+  t.throws(() => parseConfig({ EMBEDDING_MAX_SEQ_LENGTH: '32', EMBEDDING_LONG_INPUT_OVERLAP: '32' }), { instanceOf: ConfigError, message: /below EMBEDDING_MAX_SEQ_LENGTH/ });
   t.throws(() => parseConfig({ EMBEDDING_LONG_INPUT_OVERLAP: '254' }), { instanceOf: ConfigError, message: /below EMBEDDING_MAX_SEQ_LENGTH/ });
   t.throws(() => parseConfig({ EMBEDDING_MAX_WINDOWS_PER_CHUNK: '0' }), { instanceOf: ConfigError });
 });

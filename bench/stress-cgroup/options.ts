@@ -11,8 +11,9 @@ export interface StressOptions {
   aMinutes: number;
   request: number;
   parallel: number;
-  /** Scenario b: one NDJSON request of `bChunks`, read for `bMinutes`. */
+  /** Scenario b: one request of `bChunks` answered as NDJSON, read for `bMinutes`; its body streamed as NDJSON or sent as one JSON document. */
   bLimitMiB: number;
+  bBody: 'ndjson' | 'json';
   bChunks: number;
   bMinutes: number;
   /** Scenario c: load as in a under `cFromMiB`, lowered to `cToMiB` after `cLowerAfterS`. */
@@ -49,6 +50,7 @@ export function parseOptions(argv: string[]): StressOptions {
       parallel: { type: 'string', default: '4' },
       'b-limit-mib': { type: 'string', default: '768' },
       'b-chunks': { type: 'string', default: '50000' },
+      'b-body': { type: 'string', default: 'ndjson' },
       'b-minutes': { type: 'string', default: '6' },
       'c-from-mib': { type: 'string', default: '2048' },
       'c-to-mib': { type: 'string', default: '900' },
@@ -70,6 +72,10 @@ export function parseOptions(argv: string[]): StressOptions {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, not ${values[name]}`);
     return n;
   };
+  const body = (value: string) => {
+    if (value !== 'ndjson' && value !== 'json') throw new Error(`--b-body takes ndjson or json, not ${value}`);
+    return value;
+  };
   const only = new Set(String(values.only).split(',').map((s) => s.trim()));
   for (const key of only) if (!['a', 'b', 'c'].includes(key)) throw new Error(`--only takes a, b and c, not ${key}`);
   return {
@@ -80,6 +86,7 @@ export function parseOptions(argv: string[]): StressOptions {
     request: num('request'),
     parallel: num('parallel'),
     bLimitMiB: num('b-limit-mib'),
+    bBody: body(String(values['b-body'])),
     bChunks: num('b-chunks'),
     bMinutes: num('b-minutes'),
     cFromMiB: num('c-from-mib'),

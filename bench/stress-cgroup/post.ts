@@ -26,6 +26,42 @@ export function post(url: string, body: string, accept: string, signal?: AbortSi
   });
 }
 
+/**
+ * POSTs a body produced piece by piece (an NDJSON request body), with chunked transfer encoding, writing the next piece only
+ * when the socket has taken the last (the server's TCP backpressure reaches the producer). Resolves with the response as soon
+ * as its headers arrive, which for a streamed body is while pieces are still being written.
+ */
+export function postPieces(url: string, pieces: Iterable<string>, contentType: string, accept: string, signal?: AbortSignal): Promise<PostAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: { 'content-type': contentType, accept }, signal, agent: false });
+    let answered = false;
+    req.on('response', (res) => {
+      answered = true;
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
+    });
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    const iterator = pieces[Symbol.iterator]();
+    const write = () => {
+      for (;;) {
+        // A refusal answered before the body was read (503, 4xx) ends the request: stop writing.
+        if (req.destroyed || (answered && req.writableEnded)) return;
+        const next = iterator.next();
+        if (next.done) {
+          req.end();
+          return;
+        }
+        if (!req.write(next.value)) {
+          req.once('drain', write);
+          return;
+        }
+      }
+    };
+    write();
+  });
+}
+
 export async function readAll(body: AsyncIterable<Buffer>): Promise<string> {
   const parts: Buffer[] = [];
   for await (const piece of body) parts.push(piece);

@@ -37,7 +37,7 @@ function chunksCell(r: ScenarioResult): string {
   }
   const n = r.load.ndjson;
   const end = n.complete ? 'stream complete' : n.cutByTime ? `stopped reading at ${(n.seconds / 60).toFixed(1)} min` : 'stream ended early';
-  return `${int(n.chunksSent)} sent in 1 request (${mib(n.bodyBytes)} body) → ${int(n.linesReceived)} lines, ${end}; first line at ${n.firstLineS?.toFixed(1) ?? 'n/a'} s`;
+  return `${int(n.chunksSent)} sent in 1 request (${mib(n.bodyBytes)} ${n.body === 'ndjson' ? 'NDJSON body, streamed' : 'JSON body'}) → ${int(n.linesReceived)} lines, ${end}; first line at ${n.firstLineS?.toFixed(1) ?? 'n/a'} s`;
 }
 
 const orderCell = (r: ScenarioResult) => {
