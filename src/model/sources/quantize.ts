@@ -6,7 +6,6 @@
  * is byte-for-byte reproducible, so it is checked against the manifest's sha256 like a download, and a verified
  * model_int8.onnx on disk is the cache: the quantizer runs once.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +15,7 @@ import { sha256File } from '../digest.js';
 import { oneLine } from '../download.js';
 import { projectRoot } from '../files.js';
 import { installVerified } from '../install.js';
+import { runCommand } from '../run-command.js';
 import type { SourceContext } from './context.js';
 import { mavenSource } from './maven.js';
 
@@ -26,26 +26,7 @@ const VENV_HINT =
   'the int8 graph is made from model.onnx by onnxruntime\'s quantizer, which needs Python ≥ 3.11 with venv and pip ' +
   '(Debian/Ubuntu: apt-get install python3 python3-venv) and access to PyPI';
 
-/** Runs a command we started, with a time limit; resolves with its output, rejects with its last lines. */
-function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(err.code === 'ENOENT' ? new Error(`${cmd} not found on PATH`) : err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) return resolve(out);
-      const tail = out.split('\n').map((l) => l.trim()).filter(Boolean).slice(-3).join(' | ');
-      reject(new Error(`${path.basename(cmd)} ${args[0] ?? ''} exited with ${signal ?? `code ${code}`}${tail ? `: ${tail}` : ''}`));
-    });
-  });
-}
+const run = (cmd: string, args: string[], timeoutMs: number) => runCommand(cmd, args, { timeoutMs, env: { PYTHONDONTWRITEBYTECODE: '1' } });
 
 /** The venv's python, made (or remade, when the pinned requirements changed) on first use. */
 async function quantizeVenv(root: string, log: (line: string) => void): Promise<string> {
