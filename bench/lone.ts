@@ -4,9 +4,9 @@
  * after another, and the corpus as 32-chunk requests from `--clients` keep-alive clients. Prints a table on
  * stderr and the results as JSON on stdout.
  *
- *   npm run bench:lone                                   # service with and without the lone worker vs TEI: 5 rounds,
+ *   npm run bench:lone                                   # service (defaults: with the lone worker here) and without it vs TEI: 5 rounds,
  *                                                        # 200 lone requests, 4 clients, 400 chunks
- *   npm run bench:lone -- --systems service-lone,tei --rounds 8
+ *   npm run bench:lone -- --systems service,tei --rounds 8
  *   npm run bench:lone -- --quick                        # smoke: 1 round, 20 lone requests, 64 chunks
  *
  * Targets (issue 16), for each service configuration against TEI: lone p50 and p99 at or below TEI's; 4-client chunks/s
@@ -23,7 +23,7 @@ import { pickSystems, sideBySide, type SystemResult } from './measure/systems.js
 const args = process.argv.slice(2);
 const value = (name: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined);
 const quick = args.includes('--quick');
-const systems = pickSystems((value('systems') ?? 'service-lone,service,tei').split(','));
+const systems = pickSystems((value('systems') ?? 'service,service-no-lone,tei').split(','));
 const rounds = Number(value('rounds') ?? (quick ? 1 : 5));
 const iterations = Number(value('iterations') ?? (quick ? 20 : 200));
 const clients = Number(value('clients') ?? 4);

@@ -21,6 +21,8 @@ export interface Config {
   threadsPerWorker: number;
   /** Intra-op threads of the lone worker, which runs a batch that is alone in the pool on every core (issue 16); 0: none. */
   loneThreads: number;
+  /** EMBEDDING_LONE_THREADS unset: the lone worker starts only if the memory budget has room for it (supervisor/lone-worker.ts). */
+  loneAuto: boolean;
   minBatchSize: number;
   maxBatchSize: number;
   /** Most padded tokens (rows × longest row) in one batch (issue 5). */
@@ -195,9 +197,10 @@ export const VARIABLES = {
   },
   EMBEDDING_LONE_THREADS: {
     schema: int(0, 1024).optional(),
-    shown: '`0` (off)',
-    doc: `Intra-op threads (set it to the cores) of one extra worker that runs a batch alone in the pool, a lone request such as a search query, on every core instead of one; under load it is not used. Costs one more worker's memory (about 150 MB, [docs/MEMORY.md](docs/MEMORY.md)). \`0\`, or not above \`EMBEDDING_ONNX_THREADS\`: no extra worker. Capped at ${MAX_ONNX_THREADS}.`,
+    shown: 'cores if the memory budget is ≥ 2 GiB, else `0`',
+    doc: `Intra-op threads of one extra worker that runs a batch alone in the pool, a lone request such as a search query, on every core instead of one; under load it is not used. Costs one more worker's memory (about 150-180 MB, counted in the budget), so unset it starts only under a budget of 2 GiB or more. \`0\`, or not above \`EMBEDDING_ONNX_THREADS\`: no extra worker. Capped at ${MAX_ONNX_THREADS}.`,
   },
+
   EMBEDDING_MIN_BATCH_SIZE: { schema: int(1, MAX_BATCH_SIZE_LIMIT).default(8), doc: 'A request is not split into batches smaller than this.' },
   EMBEDDING_MAX_BATCH_SIZE: { schema: int(1, MAX_BATCH_SIZE_LIMIT).default(64), doc: 'Most chunks in one worker task.' },
   // One full row up to 1,024 rows of full rows: any cap from none-in-practice to one row per batch.
@@ -406,14 +409,11 @@ export function deriveThreadLayout(
 }
 
 /**
- * EMBEDDING_LONE_THREADS unset (issue 16): off until the lone worker is measured against the throughput layout on an
- * idle machine (`npm run bench:lone`); returning `cores` here turns it on by default.
+ * The lone worker's threads: none when it would have no more threads than a regular worker. Unset, it is every core,
+ * and `loneAuto` leaves the service to start it only when the memory budget has room (supervisor/lone-worker.ts).
  */
-export const defaultLoneThreads = (_cores: number): number => 0;
-
-/** The lone worker's threads: none when it would have no more threads than a regular worker. */
 export function loneThreads(cores: number, threadsPerWorker: number, requested: number | undefined): number {
-  const threads = Math.min(requested ?? defaultLoneThreads(cores), MAX_ONNX_THREADS);
+  const threads = Math.min(requested ?? cores, MAX_ONNX_THREADS);
   return threads > threadsPerWorker ? threads : 0;
 }
 
@@ -469,6 +469,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cores = os.ava
     workers: layout.workers,
     threadsPerWorker: layout.threadsPerWorker,
     loneThreads: loneThreads(cores, layout.threadsPerWorker, e.EMBEDDING_LONE_THREADS),
+    loneAuto: e.EMBEDDING_LONE_THREADS === undefined,
     minBatchSize: e.EMBEDDING_MIN_BATCH_SIZE,
     maxBatchSize: e.EMBEDDING_MAX_BATCH_SIZE,
     maxBatchTokens: e.EMBEDDING_MAX_BATCH_TOKENS,

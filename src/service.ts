@@ -19,7 +19,8 @@ import type { ServiceStatus } from './router/health-route.js';
 import { createHttpServer } from './router/http-server.js';
 import { ndjsonHeldBytes, ndjsonLineLimit } from './router/ndjson-body.js';
 import type { Lifecycle } from './router/ready-route.js';
-import { createSupervisor, type MemorySupervisor } from './supervisor/create.js';
+import { createSupervisor, readStartBudget, type MemorySupervisor } from './supervisor/create.js';
+import { loneWorkerThreads } from './supervisor/lone-worker.js';
 import { supervisorGauges } from './supervisor/loop.js';
 import type { BatchResult } from './workers/batch-result.js';
 import { EmbeddingPool } from './workers/pool.js';
@@ -54,11 +55,13 @@ export interface Service {
  * workers load the model.
  */
 export async function startService(config: Config, model: ModelPaths, logger: Logger, version: string): Promise<Service> {
+  // The budget is read before the pool exists: whether the lone worker starts depends on it.
+  const start = await readStartBudget(config);
   const pool = new EmbeddingPool(
     {
       workers: config.workers,
       intraOpThreads: config.threadsPerWorker,
-      loneThreads: config.loneThreads,
+      loneThreads: loneWorkerThreads(config, start.budget.budgetBytes),
       // The lone worker's idle threads sleep instead of spinning: a rough check on a busy shared 2-core host (load 24,
       // 6 alternating rounds of 40 lone short texts in process) put its p50 at 8-28 ms sleeping, 54-105 ms spinning
       // (a spinning thread burns the time slice its partner needs) and 17-84 ms on one thread. To re-check idle.
@@ -83,7 +86,7 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
       ? [KvTier.open({ servers: config.nats.servers, bucket: config.cacheKvBucket, maxBytes: config.cacheKvMb * 1024 * 1024, dims: DIMENSIONS, logger })]
       : [];
   const built = createCache(config, model, DIMENSIONS, logger, shared);
-  const supervisor = await createSupervisor(config, { limits, pool, logger, cache: built?.memory });
+  const supervisor = await createSupervisor(config, { limits, pool, logger, cache: built?.memory, start });
   const scheduler = new BatchScheduler<BatchResult>(
     observeBatches(
       retryOnce((texts, maxRows) => pool.runWithin(limits, texts, maxRows), logger),

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { defaultLoneThreads, loneThreads } from '../src/config.js';
+import { loneThreads, parseConfig } from '../src/config.js';
+import { LONE_AUTO_MIN_BUDGET_BYTES, loneWorkerThreads } from '../src/supervisor/lone-worker.js';
 import { chooseWorker, type DispatchView } from '../src/workers/dispatch.js';
 
 /** The pool's choice of worker for the next waiting batch (issue 16), without threads. */
@@ -40,10 +41,22 @@ test('nothing waiting: nothing to place', (t) => {
 });
 
 test('EMBEDDING_LONE_THREADS: capped, off when no wider than a regular worker', (t) => {
-  t.is(loneThreads(2, 1, undefined), defaultLoneThreads(2) > 1 ? defaultLoneThreads(2) : 0);
+  t.is(loneThreads(2, 1, undefined), 2, 'unset: every core');
   t.is(loneThreads(16, 1, 16), 8);
   t.is(loneThreads(1, 1, undefined), 0);
   t.is(loneThreads(4, 2, 2), 0);
   t.is(loneThreads(4, 1, 0), 0);
   t.is(loneThreads(4, 1, 3), 3);
+});
+
+test('EMBEDDING_LONE_THREADS unset: the lone worker only where the memory budget has room for it', (t) => {
+  const auto = parseConfig({}, 2);
+  t.like(auto, { loneThreads: 2, loneAuto: true });
+  t.is(loneWorkerThreads(auto, LONE_AUTO_MIN_BUDGET_BYTES), 2);
+  t.is(loneWorkerThreads(auto, LONE_AUTO_MIN_BUDGET_BYTES - 1), 0, 'a tight container keeps its memory for batches');
+  // Set by hand, it is what was asked whatever the budget; 0 is off.
+  t.is(loneWorkerThreads(parseConfig({ EMBEDDING_LONE_THREADS: '2' }, 2), 512 * 2 ** 20), 2);
+  t.is(loneWorkerThreads(parseConfig({ EMBEDDING_LONE_THREADS: '0' }, 2), 64 * 2 ** 30), 0);
+  // One core: a regular worker already has every core.
+  t.is(loneWorkerThreads(parseConfig({}, 1), 64 * 2 ** 30), 0);
 });

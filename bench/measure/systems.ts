@@ -173,19 +173,19 @@ function startInfinity(cache: string | undefined, cleanupCache: boolean): Promis
 export const SYSTEMS: SystemSpec[] = [
   {
     name: 'service',
-    label: 'this service, defaults (a single-threaded worker per core)',
+    label: 'this service, defaults (a single-threaded worker per core, and the lone worker: budget ≥ 2 GiB here)',
     setting: 'defaults',
     kind: 'http',
     missing: () => (existsSync(SERVER_ENTRY) ? undefined : 'not built'),
     start: () => startService({}),
   },
   {
-    name: 'service-lone',
-    label: 'this service with the lone worker (EMBEDDING_LONE_THREADS = cores: a batch alone in the pool runs on every core)',
+    name: 'service-no-lone',
+    label: 'this service without the lone worker (EMBEDDING_LONE_THREADS=0: the default under a budget below 2 GiB)',
     setting: 'tuned',
     kind: 'http',
     missing: () => (existsSync(SERVER_ENTRY) ? undefined : 'not built'),
-    start: (cores) => startService({ EMBEDDING_LONE_THREADS: String(cores) }),
+    start: () => startService({ EMBEDDING_LONE_THREADS: '0' }),
   },
   {
     name: 'tei',
@@ -322,7 +322,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<SystemResult[]> 
         o.log(`round ${r + 1}/${o.rounds} ${spec.name}: ${(texts.length / run.seconds).toFixed(1)} chunks/s, lone p50 ${percentile(ms, 50).toFixed(2)} ms`);
       }
     }
-    const reference = vectors.get('service') ?? vectors.get('service-lone');
+    const reference = vectors.get('service') ?? vectors.get('service-no-lone');
     return running.map(({ spec, sys }) => {
       const runs = rounds.get(spec.name)!;
       const cos = reference ? vectors.get(spec.name)!.map((v, i) => cosine(v, reference[i]!)) : [NaN];

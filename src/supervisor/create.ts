@@ -42,6 +42,24 @@ export type SupervisorConfig = Pick<
 > &
   Partial<Pick<Config, 'maxSeqLength'>>;
 
+/** Where the process's memory limit is and the budget it gives at start, read once by the service before the pool exists. */
+export interface StartBudget {
+  location: Awaited<ReturnType<typeof findOwnCgroup>>;
+  cgroup: Awaited<ReturnType<typeof readCgroupMemory>>;
+  budget: ReturnType<typeof resolveBudget>;
+}
+
+type BudgetConfig = Pick<Config, 'maxMemoryPercent' | 'maxMemoryMb'>;
+const budgetReader = (config: BudgetConfig) => (reading: StartBudget['cgroup']) =>
+  resolveBudget({ percent: config.maxMemoryPercent, absoluteMb: config.maxMemoryMb, totalBytes: os.totalmem(), cgroup: reading });
+
+/** Finds the process's memory cgroup (or takes EMBEDDING_CGROUP_ROOT) and the budget its tightest limit allows. */
+export async function readStartBudget(config: BudgetConfig & Pick<Config, 'cgroupRoot'>): Promise<StartBudget> {
+  const location = config.cgroupRoot ? await cgroupAtRoot(config.cgroupRoot) : await findOwnCgroup();
+  const cgroup = await readCgroupMemory(location);
+  return { location, cgroup, budget: budgetReader(config)(cgroup) };
+}
+
 /**
  * Builds the supervisor from config: finds the process's memory cgroup (or takes EMBEDDING_CGROUP_ROOT),
  * sets the budget from the tightest limit over it and its ancestors, then samples on its interval,
@@ -49,13 +67,10 @@ export type SupervisorConfig = Pick<
  */
 export async function createSupervisor(
   config: SupervisorConfig,
-  deps: { limits: RuntimeLimits; pool: SupervisedPool; logger: Logger; sampler?: Sampler; cache?: ShrinkableCache | undefined },
+  deps: { limits: RuntimeLimits; pool: SupervisedPool; logger: Logger; sampler?: Sampler; cache?: ShrinkableCache | undefined; start?: StartBudget },
 ): Promise<MemorySupervisor> {
-  const location = config.cgroupRoot ? await cgroupAtRoot(config.cgroupRoot) : await findOwnCgroup();
-  const cgroup = await readCgroupMemory(location);
-  const budgetFor = (reading: typeof cgroup) =>
-    resolveBudget({ percent: config.maxMemoryPercent, absoluteMb: config.maxMemoryMb, totalBytes: os.totalmem(), cgroup: reading });
-  const budget = budgetFor(cgroup);
+  const { location, cgroup, budget } = deps.start ?? (await readStartBudget(config));
+  const budgetFor = budgetReader(config);
   const seq = config.maxSeqLength ?? MAX_SEQ_LENGTH;
   const policy: PolicyConfig = {
     adaptive: config.adaptiveBatching,

@@ -2,6 +2,8 @@
 import test from 'ava';
 import path from 'node:path';
 import { defaultModelDir } from '../../src/model/files.js';
+import { postJson, startServer, UNCACHED } from '../../harness/server.js';
+import { LONE_AUTO_MIN_BUDGET_BYTES } from '../../src/supervisor/lone-worker.js';
 import { EmbeddingPool } from '../../src/workers/pool.js';
 
 const dir = defaultModelDir();
@@ -43,4 +45,23 @@ test.serial('the lone worker is recycled like any other and comes back as the lo
   t.not(fresh[0]!.id, lone.id);
   await pool.run(texts);
   t.is(loneTasks(), 1);
+});
+
+test('unset, the service starts the lone worker under a roomy budget and not under a tight one; its vectors are the regular ones, bit for bit', async (t) => {
+  const roles = async (env: Record<string, string>) => {
+    const server = await startServer({ ...UNCACHED, ...env });
+    try {
+      const health = (await (await fetch(`${server.url}/health`)).json()) as { supervisor: { workers: { role: string }[] } };
+      const alone = await postJson(`${server.url}/embed`, { batch_id: 'a', chunks: [{ chunk_id: 'q', content: texts[0] }] });
+      return { roles: health.supervisor.workers.map((w) => w.role).sort(), vector: alone.json.vectors[0].vector as number[] };
+    } finally {
+      await server.stop();
+    }
+  };
+  const roomy = await roles({ EMBEDDING_MAX_MEMORY_MB: String(LONE_AUTO_MIN_BUDGET_BYTES / 2 ** 20) });
+  const tight = await roles({ EMBEDDING_MAX_MEMORY_MB: String(LONE_AUTO_MIN_BUDGET_BYTES / 2 ** 20 - 1) });
+  t.deepEqual(roomy.roles, ['lone', 'regular', 'regular']);
+  t.deepEqual(tight.roles, ['regular', 'regular']);
+  // A lone request ran on the two-thread session in one and on a one-thread session in the other.
+  t.deepEqual(roomy.vector, tight.vector);
 });
