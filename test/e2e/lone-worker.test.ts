@@ -50,9 +50,11 @@ test.serial('the lone worker is recycled like any other and comes back as the lo
 test('unset, the service starts the lone worker under a roomy budget and not under a tight one; its vectors are the regular ones, bit for bit', async (t) => {
   const roles = async (env: Record<string, string>) => {
     const server = await startServer({ ...UNCACHED, ...env });
+    await server.waitReady();
     try {
       const health = (await (await fetch(`${server.url}/health`)).json()) as { supervisor: { workers: { role: string }[] } };
       const alone = await postJson(`${server.url}/embed`, { batch_id: 'a', chunks: [{ chunk_id: 'q', content: texts[0] }] });
+      t.is(alone.status, 200, alone.text);
       return { roles: health.supervisor.workers.map((w) => w.role).sort(), vector: alone.json.vectors[0].vector as number[] };
     } finally {
       await server.stop();
