@@ -64,7 +64,8 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
       loneThreads: loneWorkerThreads(config, start.budget.budgetBytes),
       // The lone worker's idle threads sleep instead of spinning: a rough check on a busy shared 2-core host (load 24,
       // 6 alternating rounds of 40 lone short texts in process) put its p50 at 8-28 ms sleeping, 54-105 ms spinning
-      // (a spinning thread burns the time slice its partner needs) and 17-84 ms on one thread. To re-check idle.
+      // (a spinning thread burns the time slice its partner needs) and 17-84 ms on one thread. Idle, spinning is only
+      // about 1.3 ms faster (5.7-6.0 against 7.0-7.4 ms through HTTP; BENCHMARKS.md, "A lone request against TEI").
       loneSpinning: false,
       dims: DIMENSIONS,
       maxSeqLength: config.maxSeqLength,
