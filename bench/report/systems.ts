@@ -37,7 +37,7 @@ export function systemsLines(r: BenchResults): string[] {
   L.push(`chunks/s per round: ${ordered.map((x) => `${x.name} ${x.perRound.map(f1).join(', ')}`).join('; ')}.`);
   if (s.skipped.length) L.push(`Not run here: ${s.skipped.map((x) => `${x.name} (${x.why})`).join('; ')}.`);
   L.push('');
-  L.push('*Tuned* is each system set for this machine\'s cores where it has a knob for it: this service with the lone worker (`EMBEDDING_LONE_THREADS` = cores); Infinity with the graph its own optimiser would write; fastembed with batches of 32 (its `parallel`, a process per core, starts those processes anew in every call). TEI has none left: its onnxruntime session already takes every core.');
+  L.push('*Tuned* is each system set for this machine\'s cores where it has a knob for it, or, for this service, its other layout: without the lone worker (`EMBEDDING_LONE_THREADS=0`, the default under a memory budget below 2 GiB), which its defaults here (a 16.8 GB budget) include; Infinity with the graph its own optimiser would write; fastembed with batches of 32 (its `parallel`, a process per core, starts those processes anew in every call). TEI has none left: its onnxruntime session already takes every core.');
   L.push('');
   return L;
 }
