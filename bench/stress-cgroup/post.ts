@@ -35,8 +35,13 @@ export function postPieces(url: string, pieces: Iterable<string>, contentType: s
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'POST', headers: { 'content-type': contentType, accept }, signal, agent: false });
     let answered = false;
+    // A streamed body is answered 200 while it is still being written; any other early answer (503, 4xx) refuses it.
+    let refused = false;
     req.on('response', (res) => {
       answered = true;
+      refused = res.statusCode !== 200;
+      // The server may have stopped reading: end now rather than wait for a 'drain' that never comes.
+      if (refused && !req.writableEnded) req.end();
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
     });
     req.on('error', (error) => {
@@ -45,9 +50,9 @@ export function postPieces(url: string, pieces: Iterable<string>, contentType: s
     const iterator = pieces[Symbol.iterator]();
     const write = () => {
       for (;;) {
-        // A refusal answered before the body was read (503, 4xx) ends the request: stop writing.
-        if (req.destroyed || (answered && req.writableEnded)) return;
-        const next = iterator.next();
+        if (req.destroyed || req.writableEnded) return;
+        // A refusal answered before the body was read ends the request: the rest is not sent.
+        const next = refused ? { done: true as const } : iterator.next();
         if (next.done) {
           req.end();
           return;
