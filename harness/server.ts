@@ -106,7 +106,10 @@ export function postRefusable(url: string, body: unknown, headers: Record<string
   const payload = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': payload.length, ...headers } }, (res) => {
+    // A connection of its own (no keep-alive agent): with the shared agent, an answer that ends before the upload does
+    // hands the socket back to the pool with the upload's last write still in flight, and that write's ECONNRESET
+    // then reaches no listener (an uncaught exception in whatever test runs next).
+    const req = httpRequest(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': payload.length, ...headers } }, (res) => {
       answered = true;
       const parts: Buffer[] = [];
       res.on('data', (d: Buffer) => parts.push(d));
@@ -117,9 +120,11 @@ export function postRefusable(url: string, body: unknown, headers: Record<string
         void readResponse(new Response(Buffer.concat(parts), { status: res.statusCode!, headers: responseHeaders })).then(resolve, reject);
       });
     });
-    req.on('error', (err) => {
+    const failed = (err: Error) => {
       if (!answered) reject(err);
-    });
+    };
+    req.on('error', failed);
+    req.on('socket', (socket) => socket.on('error', failed));
     req.end(payload);
   });
 }

@@ -104,6 +104,9 @@ test('admission by cost: never past the room above the idle footprint; under pre
   t.deepEqual(admitRequest({ ...pressed, bodyBytes: 2000 }), { admit: true }, 'a one-chunk request');
   t.like(admitRequest({ ...pressed, bodyBytes: 2 * MB }), { admit: false, why: 'not-now' });
   t.like(admitRequest({ ...pressed, bodyBytes: undefined }), { admit: false, why: 'not-now' });
+  const crowded = { ...base, idleBytes: 610 * MB };
+  t.deepEqual(admitRequest({ ...crowded, bodyBytes: 200_000 }), { admit: true }, 'an idle footprint above the budget never refuses a small request for good');
+  t.like(admitRequest({ ...crowded, bodyBytes: 2 * MB }), { admit: false, why: 'never', roomBytes: -10 * MB });
 });
 
 test('paused at the floor: a batch the arenas hold still starts (small requests are answered), one that would grow them waits', async (t) => {

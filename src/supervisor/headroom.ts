@@ -86,7 +86,9 @@ export interface RequestAdmissionInput {
 export function admitRequest(input: RequestAdmissionInput): { admit: true } | { admit: false; why: 'not-now' | 'never'; needBytes: number; roomBytes: number } {
   const need = input.bodyBytes === undefined ? Number.POSITIVE_INFINITY : input.bodyBytes * BODY_MEMORY_FACTOR;
   const room = input.budgetBytes - input.idleBytes;
-  if (Number.isFinite(need) && need > room) return { admit: false, why: 'never', needBytes: need, roomBytes: room };
+  // A small request runs inside the arenas the workers already hold: it is never refused for good, even where the idle
+  // footprint, read once at start, came out at or above a tight budget (a busy machine, pages still being touched).
+  if (Number.isFinite(need) && need > Math.max(room, SMALL_REQUEST_BYTES)) return { admit: false, why: 'never', needBytes: need, roomBytes: room };
   if (!input.refusing) return { admit: true };
   if (need <= Math.max(0, input.headroomBytes) + SMALL_REQUEST_BYTES) return { admit: true };
   return { admit: false, why: 'not-now', needBytes: need, roomBytes: Math.max(0, input.headroomBytes) };
