@@ -40,6 +40,8 @@ test('no room for one row: wait while something runs; with nothing running, wait
   t.is(admitBatch(input({ usedBytes: 995 * MB, running: 1 })).start, 0);
   t.is(admitBatch(input({ usedBytes: 995 * MB, totalArenaBytes: 200 * MB })).start, 0, 'recycling the workers would free 200 MB');
   t.is(admitBatch(input({ usedBytes: 995 * MB, totalArenaBytes: 0 })).start, -1, 'nothing to free: it can never fit');
+  t.is(admitBatch(input({ usedBytes: 995 * MB, totalArenaBytes: 0, idleBytes: 600 * MB })).start, 0, 'the main thread holds memory above the idle footprint: it will let go');
+  t.is(admitBatch(input({ usedBytes: 995 * MB, totalArenaBytes: 0, idleBytes: 995 * MB })).start, -1, 'idle, the service already fills the budget');
 });
 
 test('the real model: 64 full rows never start whole under a 490 MB budget with a 430 MB idle footprint', (t) => {

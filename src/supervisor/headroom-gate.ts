@@ -38,6 +38,8 @@ export class HeadroomGate implements DispatchGate {
   readonly #now: () => number;
   #budgetBytes: number;
   #usedBytes: number;
+  /** The service's idle footprint, once the supervisor has read it (admitBatch's idleBytes). */
+  #idleBytes: number | undefined;
   #running = 0;
   #waits = 0;
   #refused = 0;
@@ -57,6 +59,11 @@ export class HeadroomGate implements DispatchGate {
     this.#usedBytes = usedBytes;
     this.#budgetBytes = budgetBytes;
     for (const r of this.#reservations) if (r.finishedAt !== undefined && r.finishedAt < takenAt) this.#reservations.delete(r);
+  }
+
+  /** The service's footprint with nothing to do, read by the supervisor when it starts. */
+  idle(bytes: number): void {
+    this.#idleBytes = bytes;
   }
 
   now(): number {
@@ -88,6 +95,7 @@ export class HeadroomGate implements DispatchGate {
       running: this.#running,
       smallestArenaBytes: arenas.smallest,
       totalArenaBytes: arenas.total,
+      idleBytes: this.#idleBytes,
       onlyFree,
     });
     if (decision.start === 0) {
@@ -102,7 +110,7 @@ export class HeadroomGate implements DispatchGate {
         release: () => undefined,
         reason:
           `one chunk of about ${padded} tokens needs about ${mb(batchMemoryBytes(1, padded))} of model memory, and the memory budget ` +
-          `(${mb(this.#budgetBytes)}) leaves ${mb(Math.max(0, this.#budgetBytes - (this.#usedBytes - arenas.total)))} above the service's idle footprint: ` +
+          `(${mb(this.#budgetBytes)}) leaves ${mb(Math.max(0, this.#budgetBytes - Math.min(this.#usedBytes - arenas.total, this.#idleBytes ?? Number.POSITIVE_INFINITY)))} above the service's idle footprint: ` +
           'raise the memory limit or EMBEDDING_MAX_MEMORY_PERCENT/EMBEDDING_MAX_MEMORY_MB, or run fewer EMBEDDING_WORKERS',
       };
     }

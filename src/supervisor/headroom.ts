@@ -21,6 +21,11 @@ export interface HeadroomInput {
   smallestArenaBytes: number;
   /** Sum of every worker's arena: what recycling them all would free. */
   totalArenaBytes: number;
+  /**
+   * The service's footprint with nothing to do (RSS once the workers were loaded): memory above it besides the arenas
+   * (a request being parsed, garbage not yet collected) goes away by itself, so it is no reason to refuse for good.
+   */
+  idleBytes?: number;
   /** Dispatch is paused: only a batch that adds nothing may start (whole or in pieces); anything else waits. */
   onlyFree?: boolean;
   /** The model; the real one unless a test gives another. */
@@ -53,8 +58,9 @@ export function admitBatch(input: HeadroomInput): { start: number; growthBytes: 
   if (low > 0) return { start: low, growthBytes: growth(low) };
   if (input.onlyFree) return { start: 0, growthBytes: 0 };
   if (input.running > 0 || input.committedBytes > 0) return { start: 0, growthBytes: 0 };
-  // Nothing is running: only recycling can free memory. If even that cannot make room for one row, waiting is pointless.
-  const afterRecycling = input.budgetBytes - (input.usedBytes - input.totalArenaBytes);
+  // Nothing is running: recycling, and the main thread letting go of what it holds, can free memory. If even the idle
+  // footprint leaves no room for one row, waiting is pointless.
+  const afterRecycling = input.budgetBytes - Math.min(input.usedBytes - input.totalArenaBytes, input.idleBytes ?? Number.POSITIVE_INFINITY);
   return cost(1, input.padded) > afterRecycling ? { start: -1, growthBytes: 0 } : { start: 0, growthBytes: 0 };
 }
 

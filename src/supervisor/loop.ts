@@ -137,6 +137,7 @@ export class MemorySupervisor {
     );
     const idle = process.memoryUsage.rss();
     this.#idleBytes = idle;
+    this.#options.gate?.idle(idle);
     // The cache's memory tier fills up to its bound: count it now, before it holds anything.
     const floorBatch = policy.arenaBytesFor(policy.minBatchSize) + (this.#options.cache?.configuredBytes ?? 0);
     if (idle + floorBatch > budget.budgetBytes) {
