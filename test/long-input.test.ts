@@ -188,6 +188,17 @@ test('merging pieces that split a text: each piece returns the texts it complete
   t.deepEqual(first.windows![0]!.map((w) => [...w.vector]), [[...rows.vectors.subarray(0, 2)]]);
 });
 
+test('merging: a chunk counts as cached when every one of its windows came from the cache, across pieces too', (t) => {
+  const { expansion, rows } = example();
+  t.is(new WindowMerger(expansion, 2, false).take(rows).cached, undefined, 'no cache asked: nothing cached');
+  // a cached; b1 and b3 cached but b2 computed; c cached.
+  rows.cachedRows = Uint8Array.from([1, 1, 0, 1, 1]);
+  t.is(new WindowMerger(expansion, 2, true).take(rows).cached, 2);
+  const merger = new WindowMerger(expansion, 2, false);
+  const piece = (offset: number, count: number) => ({ ...allocateRows(offset, count, 2), cachedRows: Uint8Array.from([1, 1, 1, 1, 1]).subarray(offset, offset + count) });
+  t.is((merger.take(piece(0, 3)).cached ?? 0) + (merger.take(piece(3, 2)).cached ?? 0), 3, 'b split over two pieces, all of it cached');
+});
+
 test('EMBEDDING_LONG_INPUT and its settings are read and checked', (t) => {
   t.like(parseConfig({}), { longInput: 'truncate', windowOverlap: 32, maxWindowsPerChunk: 32 });
   t.like(parseConfig({ EMBEDDING_LONG_INPUT: 'mean', EMBEDDING_LONG_INPUT_OVERLAP: '0', EMBEDDING_MAX_WINDOWS_PER_CHUNK: '4' }), {

@@ -13,6 +13,8 @@ export interface EmbeddedRows {
   truncated: Uint8Array;
   /** Rows served from the embedding cache rather than computed (core/cached-rows.ts); absent: none. */
   cached?: number;
+  /** 1 for each row served from the cache, when a cache was asked (long-input.ts counts a chunk cached when all its windows were). */
+  cachedRows?: Uint8Array;
   /** Each chunk's windows, in long-input `windows` mode only (long-input.ts). */
   windows?: WindowVector[][];
 }

@@ -71,13 +71,17 @@ export function rowRunner(cache: TieredCache | undefined): RowRunner {
     }
 
     let cached = 0;
+    const cachedRows = (rows.cachedRows ??= new Uint8Array(count));
     for (let row = 0; row < count; row++) {
       const u = slot[row]!;
       const entry = entries[u]!;
       rows.vectors.set(entry.vector, row * dims);
       rows.tokens[row] = entry.tokens;
       rows.truncated[row] = entry.truncated ? 1 : 0;
-      if (hit[u]) cached++;
+      if (hit[u]) {
+        cached++;
+        cachedRows[row] = 1;
+      }
     }
     rows.cached = (rows.cached ?? 0) + cached;
     cache.noteDuplicates(count - distinct.length);

@@ -103,6 +103,8 @@ export class WindowMerger {
   #weight = 0;
   #tokens = 0;
   #truncated = 0;
+  /** Every row of the text so far came from the embedding cache: the chunk counts as cached. */
+  #fromCache = true;
   #windows: WindowVector[] = [];
   /** The first row of the text being summed, kept as it came when the text is one row (no arithmetic: exactness). */
   #single: Float32Array | undefined;
@@ -135,6 +137,7 @@ export class WindowMerger {
       this.#weight += tokens;
       this.#tokens += tokens;
       if (rows.truncated[r] === 1) this.#truncated = 1;
+      if (rows.cachedRows?.[r] !== 1) this.#fromCache = false;
       if (this.#keepWindows) this.#windows.push({ start: starts[row]!, end: ends[row]!, tokens, vector: vector.slice() });
       if (row === first[this.#text + 1]! - 1) this.#finish(out);
     }
@@ -159,6 +162,7 @@ export class WindowMerger {
     out.tokens[at] = this.#tokens;
     out.truncated[at] = this.#truncated || this.#expansion.cut[this.#text]!;
     if (out.windows) out.windows[at] = this.#windows;
+    if (this.#fromCache) out.cached = (out.cached ?? 0) + 1;
     this.#text++;
     this.#sum.fill(0);
     this.#weight = 0;
@@ -166,6 +170,7 @@ export class WindowMerger {
     this.#truncated = 0;
     this.#windows = [];
     this.#single = undefined;
+    this.#fromCache = true;
   }
 }
 

@@ -26,7 +26,7 @@ export const ErrorResponse = z
 const tokensText = (maxSeqLength: number) =>
   `Word pieces fed to the model, [CLS] and [SEP] included: at most ${maxSeqLength} (EMBEDDING_MAX_SEQ_LENGTH) per window; with long_input mean or windows, the sum over the chunk's windows`;
 const CACHED_CHUNKS_TEXT =
-  'Chunks whose vector came from the embedding cache (EMBEDDING_CACHE) instead of the model: bit for bit what the model gives. Repeats of a text computed in the same request are not counted';
+  'Chunks whose vector came from the embedding cache (EMBEDDING_CACHE) instead of the model: bit for bit what the model gives. Repeats of a text computed in the same request are not counted; with long_input mean or windows, a chunk counts when all its windows came from the cache';
 const truncatedText = (maxSeqLength: number) =>
   `True when the content was cut: to ${maxSeqLength} word pieces (long_input truncate), at EMBEDDING_MAX_WINDOWS_PER_CHUNK windows (mean, windows), or before tokenizing at EMBEDDING_MAX_CHUNK_CHARS`;
 

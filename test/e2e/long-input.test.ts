@@ -104,6 +104,18 @@ test('long texts: windows and the mean agree with sentence-transformers on each 
   t.log(`least cosine over ${entries.length} texts and their windows: ${least}`);
 });
 
+test('a long chunk counts as cached when all its windows came from the cache', async (t) => {
+  // A text no other test sends, so the first request computes every window.
+  const content = `${texts.get(reference.items.find((i) => i.windows.length > 2)!.id)!} (a text for the cache count)`;
+  const usage = async (longInput: string) => {
+    const res = await postJson(`${server.url}/embed`, { batch_id: 'cached', chunks: [{ chunk_id: 'a', content }], long_input: longInput });
+    return (res.json as { usage: { cached_chunks: number } }).usage.cached_chunks;
+  };
+  t.is(await usage('mean'), 0);
+  t.is(await usage('mean'), 1);
+  t.is(await usage('windows'), 1);
+});
+
 test('the window bound cuts a text there and says so', async (t) => {
   const item = reference.items.find((i) => i.cut)!;
   const [entry] = await embed([{ chunk_id: 'big', content: texts.get(item.id)! }], 'windows');
