@@ -6,7 +6,7 @@
 #        docker run --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges -p 8000:8000 doctown-embedding-worker
 
 # 1. Compile, and fetch the model, verified against models/manifest.json, so the image never downloads while serving.
-#    The int8 graph is made here from the fp32 one by onnxruntime's quantizer (Python, in a venv under models/.quantize
+#    The int8 graph is made here from the fp32 one by scripts/quantize/quantize.py (Python, in a venv under models/.quantize
 #    that stays in this stage; docs/MODEL.md, "int8").
 FROM node:20-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv && rm -rf /var/lib/apt/lists/*

@@ -178,7 +178,7 @@ interface Variable {
 export const VARIABLES = {
   PORT: { schema: int(0, 65535).default(8000), alias: 'EMBEDDING_PORT', doc: 'Listen port (`0` picks a free one).' },
   HOST: { schema: z.string().trim().min(1).default('0.0.0.0'), alias: 'EMBEDDING_HOST', doc: 'Listen address.' },
-  EMBEDDING_MODEL_VARIANT: { schema: z.enum(['fp32', 'int8']).default('fp32'), doc: '`fp32` or `int8` graph. int8, made from fp32 by onnxruntime\'s quantizer at `model:fetch`, keeps every reference text at cosine ≥ 0.99 to fp32 (lowest 0.994, median 0.998) for 1.27× the chunks/s and a lone short text 1.4× faster (AVX-512 VNNI, [BENCHMARKS.md](BENCHMARKS.md#int8-against-fp32-issue-16)): choose it for throughput when vectors need not equal the Python original\'s, which fp32 reproduces ([docs/MODEL.md](docs/MODEL.md#int8)).' },
+  EMBEDDING_MODEL_VARIANT: { schema: z.enum(['fp32', 'int8']).default('fp32'), doc: '`fp32` or `int8` graph. int8, made from fp32 at `model:fetch` (every weight MatMul in int8, activations quantized per token), keeps every reference text at cosine ≥ 0.99 to fp32 (lowest 0.992, median 0.998; 95% of code neighbours kept) for 2.07× the chunks/s and a lone short text 1.45× faster (AVX-512 VNNI with AMX; about 1.7× expected without AMX, [BENCHMARKS.md](BENCHMARKS.md#int8-against-fp32-issue-16)): choose it for throughput when vectors need not equal the Python original\'s, which fp32 reproduces; on an AVX2-only CPU check it first with `npm run eval:int8` ([docs/MODEL.md](docs/MODEL.md#int8)).' },
   EMBEDDING_MODEL_DIR: {
     schema: z.string().trim().min(1).optional(),
     alias: 'EMBEDDING_MODEL_PATH',

