@@ -1,6 +1,6 @@
 import test from 'ava';
 import { checkAgainstReference, loadReference } from '../../harness/reference.js';
-import { startServer } from '../../harness/server.js';
+import { postJson, startServer, UNCACHED } from '../../harness/server.js';
 import { median } from '../../harness/stats.js';
 
 /** Every reference text embedded through the real server, fp32 and int8, against sentence-transformers' vectors. */
@@ -33,3 +33,25 @@ for (const variant of ['fp32', 'int8'] as const) {
     }
   });
 }
+
+test.serial('int8: a text gets the same vector, bit for bit, alone and among the other texts of its request', async (t) => {
+  // Activations are quantized per token (scripts/quantize/quantize.py), so no other row sets a text's scale. Uncached:
+  // a cache hit would make the second answer equal by construction.
+  const server = await startServer({ EMBEDDING_MODEL_VARIANT: 'int8', ...UNCACHED });
+  const embed = async (items: typeof reference.items) => {
+    const res = await postJson(`${server.url}/embed`, { batch_id: 'alone', chunks: items.map((item) => ({ chunk_id: item.id, content: item.text })) });
+    t.is(res.status, 200, res.text);
+    return (res.json as { vectors: { vector: number[] }[] }).vectors.map((v) => v.vector);
+  };
+  try {
+    await server.waitReady();
+    const together = await embed(reference.items);
+    // The shortest, a middling and the longest text: each shares its batch with others of its length in the request.
+    const byLength = reference.items.map((item, i) => ({ i, length: item.token_ids.length })).sort((a, b) => a.length - b.length);
+    for (const { i } of [byLength[0]!, byLength[byLength.length >> 1]!, byLength.at(-1)!]) {
+      t.deepEqual((await embed([reference.items[i]!]))[0], together[i], reference.items[i]!.id);
+    }
+  } finally {
+    t.is(await server.stop(), 0);
+  }
+});
