@@ -150,9 +150,14 @@ export class EmbeddingPool {
     });
   }
 
-  /** Resolves when every worker has loaded the model (and a broken model is reported). */
+  /**
+   * Resolves when every worker has loaded the model. A broken model is reported only once every worker has finished
+   * trying: the process exits on it, and exiting while another worker is still inside onnxruntime's session
+   * constructor aborts it (a native error thrown during teardown, exit code 134 instead of 1).
+   */
   async warmUp(): Promise<void> {
-    await Promise.all(this.#slots.map((slot) => slot.started));
+    const failed = (await Promise.allSettled(this.#slots.map((slot) => slot.started))).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Milliseconds since the last batch finished with nothing else running or waiting; 0 while busy. */
