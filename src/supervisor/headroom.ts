@@ -64,7 +64,10 @@ export function admitBatch(input: HeadroomInput): { start: number; growthBytes: 
   return cost(1, input.padded) > afterRecycling ? { start: -1, growthBytes: 0 } : { start: 0, growthBytes: 0 };
 }
 
-/** A parsed JSON body, its strings and its results take about this many times its size in memory. */
+/**
+ * What admission charges per byte of a JSON body: the body, its parsed strings and its results. Measured 3.9 times the body
+ * at 50,000 chunks (RELIABILITY.md, "Request-body memory"); the budget's margin and the pressure steps take the rest.
+ */
 export const BODY_MEMORY_FACTOR = 3;
 /**
  * While new requests are refused for memory, one that needs at most this much besides the headroom is
