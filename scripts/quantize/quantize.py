@@ -7,15 +7,18 @@ Run by `npm run model:fetch` (src/model/sources/quantize.ts) in the venv of requ
 The recipe, chosen by measurement (docs/MODEL.md, "int8"): each of the 36 weight MatMuls becomes onnxruntime's
 MatMulIntegerToFloat over int8 weights, quantized symmetrically per output channel, and uint8 activations quantized
 symmetrically per token (one scale per row: the row's largest magnitude over 127, zero point 128) by QuantizeLinear
-at run time; the product is scaled back by the row's scale. onnxruntime's own quantizer (quantize_dynamic) quantizes
-activations per tensor, one scale for the whole batch: a few large values in one token (BERT's [CLS] and [SEP] carry
-them) then crush every other token's resolution, which put 41 of the 80 reference texts below cosine 0.99 with every
-MatMul quantized; per token, none is, at the same speed. Per-token scales also make a text's int8 arithmetic
+at run time; the product is scaled back by the row's scale. Inputs that come out of a LayerNorm are first divided per
+channel by power-of-two SmoothQuant factors (the weights' rows multiplied by the same; see Rewriter.smoothing).
+onnxruntime's own quantizer (quantize_dynamic) quantizes activations per tensor, one scale for the whole batch: a few
+large values in one token (BERT's [CLS] and [SEP] carry them) then crush every other token's resolution, which put 34
+of the 80 reference texts below cosine 0.99 with every MatMul quantized; per token, 6 were (the empty text, whitespace,
+a lone punctuation mark), and with the smoothing none is. Per-token scales also make a text's int8 arithmetic
 independent of the other texts in its batch. The attention-score MatMuls (activation x activation), the embeddings
 (Gather), softmax, LayerNorm and GELU stay fp32.
 
-The output is a pure function of the input bytes and this file (numpy rounding, no randomness, no calibration data), so
-its sha256 is pinned in models/manifest.json; a change here changes that digest, and the manifest must follow. The
+The output is a pure function of the input bytes and this file (numpy rounding; calibration on seeded random word
+pieces, in float64, rounded to powers of two: no corpus and no dependence on the CPU), so its sha256 is pinned in
+models/manifest.json; a change here changes that digest, and the manifest must follow. The
 graph is run once by onnxruntime before it is written, so a recipe the runtime cannot load fails here, not at start.
 """
 
@@ -172,8 +175,7 @@ class Rewriter:
             nodes.extend(replaced.get(node.name, [node]))
             for out in node.output:
                 if out in groups:
-                    k = numpy_helper.to_array(self.weights[groups[out][0].input[1]]).shape[0]
-                    nodes.extend(self.quantizer(out, k, smoothing.get(out)))
+                    nodes.extend(self.quantizer(out, self.weights[groups[out][0].input[1]].dims[0], smoothing.get(out)))
         del self.graph.node[:]
         self.graph.node.extend(nodes)
         used = {i for node in self.graph.node for i in node.input}
