@@ -62,11 +62,11 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
       workers: config.workers,
       intraOpThreads: config.threadsPerWorker,
       loneThreads: loneWorkerThreads(config, start.budget.budgetBytes),
-      // The lone worker's idle threads sleep instead of spinning: a rough check on a busy shared 2-core host (load 24,
-      // 6 alternating rounds of 40 lone short texts in process) put its p50 at 8-28 ms sleeping, 54-105 ms spinning
-      // (a spinning thread burns the time slice its partner needs) and 17-84 ms on one thread. Idle, spinning is only
-      // about 1.3 ms faster (5.7-6.0 against 7.0-7.4 ms through HTTP; BENCHMARKS.md, "A lone request against TEI").
-      loneSpinning: false,
+      // The lone worker's idle threads spin briefly within a run and stop when it returns: a lone short text 1.3 ms
+      // faster at the median than with sleeping threads (5 alternating pairs through HTTP), the same p99, while
+      // onnxruntime's default spinning would go on after the run and take the cores from a busy host's other
+      // processes (BENCHMARKS.md, "A lone request against TEI").
+      loneIdleThreads: 'brief',
       dims: DIMENSIONS,
       maxSeqLength: config.maxSeqLength,
       faults: parseFaultSpec(config.testFaults),

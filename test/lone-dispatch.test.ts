@@ -2,6 +2,7 @@ import test from 'ava';
 import { loneThreads, parseConfig } from '../src/config.js';
 import { LONE_AUTO_MIN_BUDGET_BYTES, loneWorkerThreads } from '../src/supervisor/lone-worker.js';
 import { chooseWorker, type DispatchView } from '../src/workers/dispatch.js';
+import { BRIEF_SPIN_US, idleThreadsConfig } from '../src/workers/thread/inference.js';
 
 /** The pool's choice of worker for the next waiting batch (issue 16), without threads. */
 
@@ -59,4 +60,11 @@ test('EMBEDDING_LONE_THREADS unset: the lone worker only where the memory budget
   t.is(loneWorkerThreads(parseConfig({ EMBEDDING_LONE_THREADS: '0' }, 2), 64 * 2 ** 30), 0);
   // One core: a regular worker already has every core.
   t.is(loneWorkerThreads(parseConfig({}, 1), 64 * 2 ** 30), 0);
+});
+
+test("the lone worker's idle threads spin briefly and stop when a run returns; the other modes map to onnxruntime's switch", (t) => {
+  t.deepEqual(idleThreadsConfig('brief'), { session: { intra_op: { allow_spinning: '1', spin_duration_us: String(BRIEF_SPIN_US) }, force_spinning_stop: '1' } });
+  t.deepEqual(idleThreadsConfig('sleep'), { session: { intra_op: { allow_spinning: '0' } } });
+  t.deepEqual(idleThreadsConfig('spin'), { session: { intra_op: { allow_spinning: '1' } } });
+  t.is(idleThreadsConfig(undefined), undefined);
 });

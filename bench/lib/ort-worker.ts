@@ -16,7 +16,7 @@ const inference = await Inference.create({
   intraOpThreads: data.threads,
   dims: DIMS,
   // With spinning off, idle intra-op threads sleep instead of busy-waiting (matters when threads outnumber cores).
-  allowSpinning: data.spin,
+  idleThreads: data.spin ? 'spin' : 'sleep',
 });
 
 port.on('message', async (m: OrtTask & { id: number }) => {

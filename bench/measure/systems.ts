@@ -18,6 +18,7 @@ const PEERS = path.join(ROOT, 'bench', 'peers');
 /** The shared model folder every peer loads (setup.sh `model`). */
 export const PEER_MODEL_DIR = path.join(PEERS, 'models', 'minilm');
 const TEI_DIR = path.join(PEERS, 'tei');
+const NODE_FLOOR_ENTRY = path.join(ROOT, 'dist', 'bench', 'lib', 'node-floor.js');
 
 /** How a system is reached: an HTTP server (4 keep-alive clients) or a library in a process of its own. */
 export type SystemKind = 'http' | 'in-process';
@@ -249,11 +250,24 @@ async function startService(env: Record<string, string>): Promise<RunningSystem>
   return httpSystem(child, serviceApi);
 }
 
-/** `--systems a,b,c`, checked against SYSTEMS. */
+/**
+ * Not a system a user would pick, so not in `npm run bench`'s default set: what the lone-request target of issue 16 is
+ * measured against besides TEI (`npm run bench:lone -- --systems service,node-floor,tei`).
+ */
+const NODE_FLOOR: SystemSpec = {
+  name: 'node-floor',
+  label: "Node.js's floor for a lone request: node:http, no framework or worker thread, one main-thread session on every core",
+  setting: 'tuned',
+  kind: 'http',
+  missing: () => (existsSync(NODE_FLOOR_ENTRY) ? undefined : 'not built'),
+  start: async () => httpSystem(await startChild(process.execPath, [NODE_FLOOR_ENTRY], { cwd: ROOT }), teiApi),
+};
+
+/** `--systems a,b,c`, checked against SYSTEMS and NODE_FLOOR. */
 export function pickSystems(names: readonly string[]): SystemSpec[] {
   return names.map((n) => {
-    const spec = SYSTEMS.find((s) => s.name === n);
-    if (!spec) throw new Error(`unknown system ${n}; known: ${SYSTEMS.map((s) => s.name).join(', ')}`);
+    const spec = [...SYSTEMS, NODE_FLOOR].find((s) => s.name === n);
+    if (!spec) throw new Error(`unknown system ${n}; known: ${[...SYSTEMS, NODE_FLOOR].map((s) => s.name).join(', ')}`);
     return spec;
   });
 }

@@ -2,6 +2,7 @@ import { Piscina } from 'piscina';
 import { viewBatchResult, type BatchResult } from './batch-result.js';
 import { chooseWorker } from './dispatch.js';
 import type { EmbedTask, WorkerSettings, WorkerStats } from './thread/embed-worker.js';
+import type { IdleThreads } from './thread/inference.js';
 import { unpackWindows, type TextWindows, type WindowSpec } from './window-result.js';
 
 export interface PoolOptions extends WorkerSettings {
@@ -11,8 +12,8 @@ export interface PoolOptions extends WorkerSettings {
    * when it is the only work in the pool (dispatch.ts); 0 or absent: no lone worker.
    */
   loneThreads?: number;
-  /** Whether the lone worker's idle intra-op threads busy-wait (onnxruntime's default when unset) or sleep. */
-  loneSpinning?: boolean | undefined;
+  /** How the lone worker's idle intra-op threads wait (workers/thread/inference.ts); unset: onnxruntime's default. */
+  loneIdleThreads?: IdleThreads | undefined;
 }
 
 /** `regular`: one of the `workers` throughput workers; `lone`: the whole-machine worker for a lone batch. */
@@ -69,7 +70,7 @@ interface Waiter {
 export class EmbeddingPool {
   readonly #settings: WorkerSettings;
   readonly #loneThreads: number;
-  readonly #loneSpinning: boolean | undefined;
+  readonly #loneIdleThreads: IdleThreads | undefined;
   /** A deferred look at the queue is pending (see DispatchView.settled). */
   #deferred = false;
   readonly #onError: (error: Error) => void;
@@ -84,17 +85,17 @@ export class EmbeddingPool {
   #taken = 0;
 
   constructor(options: PoolOptions, onError: (error: Error) => void) {
-    const { workers, loneThreads = 0, loneSpinning, ...settings } = options;
+    const { workers, loneThreads = 0, loneIdleThreads, ...settings } = options;
     this.#settings = settings;
     this.#loneThreads = loneThreads;
-    this.#loneSpinning = loneSpinning;
+    this.#loneIdleThreads = loneIdleThreads;
     this.#onError = onError;
     for (let i = 0; i < workers; i++) this.#slots.push(this.#startSlot('regular'));
     if (loneThreads > 0) this.#slots.push(this.#startSlot('lone'));
   }
 
   #startSlot(role: WorkerRole): Slot {
-    const settings: WorkerSettings = role === 'lone' ? { ...this.#settings, intraOpThreads: this.#loneThreads, allowSpinning: this.#loneSpinning } : this.#settings;
+    const settings: WorkerSettings = role === 'lone' ? { ...this.#settings, intraOpThreads: this.#loneThreads, idleThreads: this.#loneIdleThreads } : this.#settings;
     const piscina = new Piscina<EmbedTask, ArrayBuffer>({
       filename: new URL('./thread/embed-worker.js', import.meta.url).href,
       minThreads: 1,

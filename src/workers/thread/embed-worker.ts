@@ -8,7 +8,7 @@ import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { move, workerData } from 'piscina';
 import { batchMemoryBytes } from '../../model/spec.js';
-import { Inference } from './inference.js';
+import { Inference, type IdleThreads } from './inference.js';
 import { maybeInjectFault, type FaultSettings } from './fault-injection.js';
 import { packWindows, type WindowSpec } from '../window-result.js';
 import { cutWindows } from './windows.js';
@@ -20,8 +20,8 @@ export interface WorkerSettings {
   dims: number;
   /** EMBEDDING_MAX_SEQ_LENGTH: where the tokenizer cuts each text, [CLS] and [SEP] included. */
   maxSeqLength?: number | undefined;
-  /** Whether idle intra-op threads busy-wait (onnxruntime's default when unset) or sleep; see InferenceOptions. */
-  allowSpinning?: boolean | undefined;
+  /** How idle intra-op threads wait (inference.ts); unset: onnxruntime's default. */
+  idleThreads?: IdleThreads | undefined;
   /** Test-only (EMBEDDING_TEST_FAULTS); undefined in service. */
   faults?: FaultSettings | undefined;
 }

@@ -17,12 +17,27 @@ export interface InferenceOptions {
   dims: number;
   /** EMBEDDING_MAX_SEQ_LENGTH: word pieces per text, [CLS] and [SEP] included; MAX_SEQ_LENGTH (256) when unset. */
   maxSeqLength?: number | undefined;
-  /**
-   * Whether idle intra-op threads busy-wait (onnxruntime's default) or sleep; the bench turns it off
-   * to measure layouts with more threads than cores. Unset leaves the session options as the service
-   * has always created them.
-   */
-  allowSpinning?: boolean | undefined;
+  /** How idle intra-op threads wait for work (IdleThreads); unset: onnxruntime's default, `spin`. */
+  idleThreads?: IdleThreads | undefined;
+}
+
+/**
+ * How a session's idle intra-op threads wait: `spin` busy-waits (onnxruntime's default, for a while after every run too),
+ * `sleep` blocks at once (the bench's layouts with more threads than cores), `brief` spins for at most BRIEF_SPIN_US
+ * between pieces of work and stops when the run returns (session.force_spinning_stop). A run hands its threads work once
+ * per operator, microseconds apart: a sleeping thread pays a wake-up each time, a briefly spinning one catches them and
+ * still leaves the cores alone between requests (BENCHMARKS.md, "A lone request against TEI").
+ */
+export type IdleThreads = 'spin' | 'sleep' | 'brief';
+
+/** `brief`'s longest spin, in microseconds (onnxruntime's session.intra_op.spin_duration_us, 1.26 and later). */
+export const BRIEF_SPIN_US = 200;
+
+/** IdleThreads as onnxruntime session config entries (`extra`); undefined leaves onnxruntime's defaults. */
+export function idleThreadsConfig(idle: IdleThreads | undefined): ort.InferenceSession.SessionOptions['extra'] {
+  if (idle === undefined) return undefined;
+  if (idle === 'brief') return { session: { intra_op: { allow_spinning: '1', spin_duration_us: String(BRIEF_SPIN_US) }, force_spinning_stop: '1' } };
+  return { session: { intra_op: { allow_spinning: idle === 'spin' ? '1' : '0' } } };
 }
 
 /** One texts batch embedded: the result buffer (see batch-result.ts) and the batch's padded length. */
@@ -50,7 +65,7 @@ export class Inference {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
-      ...(options.allowSpinning === undefined ? {} : { extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } } }),
+      ...(options.idleThreads === undefined ? {} : { extra: idleThreadsConfig(options.idleThreads) }),
     });
     return new Inference(session, ModelTokenizer.fromFile(options.tokenizerPath, options.maxSeqLength ?? MAX_SEQ_LENGTH), options.dims);
   }
