@@ -8,8 +8,14 @@
 # 1. Compile, and fetch the model, verified against models/manifest.json, so the image never downloads while serving.
 #    The int8 graph is made here from the fp32 one by scripts/quantize/quantize.py (Python, in a venv under models/.quantize
 #    that stays in this stage; docs/MODEL.md, "int8").
-FROM node:20-slim AS build
-RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv && rm -rf /var/lib/apt/lists/*
+# The stages that run `npm ci` can compile: better-sqlite3 (the cache's disk tier) installs a prebuilt binary from GitHub
+# and, where GitHub is unreachable, builds from source with node-gyp, against the headers the Node image ships (nodedir)
+# rather than ones downloaded from nodejs.org.
+FROM node:20-slim AS toolchain
+RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv make g++ && rm -rf /var/lib/apt/lists/*
+ENV npm_config_nodedir=/usr/local
+
+FROM toolchain AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
@@ -20,7 +26,7 @@ COPY models/manifest.json ./models/manifest.json
 RUN npx tsc -p . && node dist/src/model/fetch.js --variant all
 
 # 2. Production dependencies only; onnxruntime-node's binaries for other platforms (about 220 MB) removed.
-FROM node:20-slim AS deps
+FROM toolchain AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund \
