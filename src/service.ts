@@ -63,7 +63,7 @@ export async function startService(config: Config, model: ModelPaths, logger: Lo
       intraOpThreads: config.threadsPerWorker,
       loneThreads: loneWorkerThreads(config, start.budget.budgetBytes),
       // The lone worker's idle threads spin briefly within a run and stop when it returns: a lone short text 1.3 ms
-      // faster at the median than with sleeping threads (5 alternating pairs through HTTP), the same p99, while
+      // faster at the median than with sleeping threads (4 alternating pairs through HTTP), the same p99, while
       // onnxruntime's default spinning would go on after the run and take the cores from a busy host's other
       // processes (BENCHMARKS.md, "A lone request against TEI").
       loneIdleThreads: 'brief',

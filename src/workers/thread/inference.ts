@@ -33,9 +33,8 @@ export type IdleThreads = 'spin' | 'sleep' | 'brief';
 /** `brief`'s longest spin, in microseconds (onnxruntime's session.intra_op.spin_duration_us, 1.26 and later). */
 export const BRIEF_SPIN_US = 200;
 
-/** IdleThreads as onnxruntime session config entries (`extra`); undefined leaves onnxruntime's defaults. */
-export function idleThreadsConfig(idle: IdleThreads | undefined): ort.InferenceSession.SessionOptions['extra'] {
-  if (idle === undefined) return undefined;
+/** IdleThreads as onnxruntime session config entries (the session options' `extra`). */
+export function idleThreadsConfig(idle: IdleThreads): ort.InferenceSession.SessionOptions['extra'] {
   if (idle === 'brief') return { session: { intra_op: { allow_spinning: '1', spin_duration_us: String(BRIEF_SPIN_US) }, force_spinning_stop: '1' } };
   return { session: { intra_op: { allow_spinning: idle === 'spin' ? '1' : '0' } } };
 }
