@@ -62,7 +62,7 @@ test('EMBEDDING_LONE_THREADS unset: the lone worker only where the memory budget
   t.is(loneWorkerThreads(parseConfig({}, 1), 64 * 2 ** 30), 0);
 });
 
-test("idle-thread modes as onnxruntime config entries: brief spins at most BRIEF_SPIN_US and stops when a run returns", (t) => {
+test('idle-thread modes as onnxruntime config entries: brief spins at most BRIEF_SPIN_US and stops when a run returns', (t) => {
   t.deepEqual(idleThreadsConfig('brief'), { session: { intra_op: { allow_spinning: '1', spin_duration_us: String(BRIEF_SPIN_US) }, force_spinning_stop: '1' } });
   t.deepEqual(idleThreadsConfig('sleep'), { session: { intra_op: { allow_spinning: '0' } } });
   t.deepEqual(idleThreadsConfig('spin'), { session: { intra_op: { allow_spinning: '1' } } });
