@@ -263,11 +263,14 @@ const NODE_FLOOR: SystemSpec = {
   start: async () => httpSystem(await startChild(process.execPath, [NODE_FLOOR_ENTRY], { cwd: ROOT }), teiApi),
 };
 
-/** `--systems a,b,c`, checked against SYSTEMS and NODE_FLOOR. */
+/** What `--systems` may name. */
+const KNOWN: readonly SystemSpec[] = [...SYSTEMS, NODE_FLOOR];
+
+/** `--systems a,b,c`, checked against KNOWN. */
 export function pickSystems(names: readonly string[]): SystemSpec[] {
   return names.map((n) => {
-    const spec = [...SYSTEMS, NODE_FLOOR].find((s) => s.name === n);
-    if (!spec) throw new Error(`unknown system ${n}; known: ${[...SYSTEMS, NODE_FLOOR].map((s) => s.name).join(', ')}`);
+    const spec = KNOWN.find((s) => s.name === n);
+    if (!spec) throw new Error(`unknown system ${n}; known: ${KNOWN.map((s) => s.name).join(', ')}`);
     return spec;
   });
 }
